@@ -1,0 +1,6 @@
+// The whole of chanfuzz: the runtime and the harness.
+#pragma once
+
+#include "chanfuzz/runtime.hpp"
+#include "chanfuzz/sim_executor.hpp"
+#include "chanfuzz/strategy.hpp"

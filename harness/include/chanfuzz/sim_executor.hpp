@@ -1,0 +1,147 @@
+// SimExecutor: the deterministic executor. One thread, a virtual clock, and
+// every nondeterministic choice a decision of its Strategy, recorded in the
+// run's trace (DESIGN.md decisions 3-5).
+//
+//   SimExecutor sim({.seed = 42});
+//   RunResult result = sim.run(scenario());
+//   if (result.outcome == RunOutcome::leak) ...   // result.tasks: the leaked tasks
+//
+// One run per SimExecutor. run() returns when the run is over:
+// - ok:         main returned, and once nothing could run and no timer was
+//               pending, every task had exited;
+// - leak:       main returned, but tasks were still blocked at quiescence;
+// - deadlock:   every task blocked, no timer pending, main not returned;
+// - panic:      an exception escaped a task (the run stops at once, as a Go
+//               program dies);
+// - step_limit: more than max_steps scheduling steps;
+// - diverged:   the strategy could not answer a decision (a stale trace).
+// Then every task still alive is destroyed, so a run leaves nothing behind.
+//
+// Scheduling: each scheduling point (every channel operation, select, lock,
+// wait, sleep, yield) is one step and one decision among the runnable tasks,
+// the current one included (it goes on without suspending when chosen).
+// Spawning adds a runnable task. Due timers fire at each scheduling point,
+// before the decision. The clock starts at zero and advances to the earliest
+// timer when nothing can run, or early when the strategy takes the clock
+// option.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chanfuzz/executor.hpp"
+#include "chanfuzz/strategy.hpp"
+
+namespace chanfuzz {
+
+struct SimOptions {
+  std::uint64_t seed = 1;
+  std::uint64_t max_steps = 100000;
+  Strategy* strategy = nullptr;  // not owned; null: a RandomStrategy
+  bool clock_jumps = true;       // offer the clock option while tasks can run
+};
+
+enum class RunOutcome : std::uint8_t { ok, leak, deadlock, panic, step_limit, diverged };
+// "ok", "leak", "deadlock", "panic", "step-limit", "diverged"
+const char* run_outcome_name(RunOutcome outcome) noexcept;
+
+struct Decision {
+  DecisionKind kind = DecisionKind::task;
+  std::uint64_t options = 0;
+  std::uint64_t value = 0;
+  friend bool operator==(const Decision&, const Decision&) = default;
+};
+
+struct RunResult {
+  RunOutcome outcome = RunOutcome::ok;
+  bool main_returned = false;
+  std::string message;           // panic: the exception; diverged: where
+  std::vector<TaskInfo> tasks;   // leaked, deadlocked or panicked tasks, by id
+  std::vector<Decision> decisions;
+  std::uint64_t steps = 0;
+  std::uint64_t tasks_spawned = 0;
+  TimePoint end_time{};
+};
+
+class SimExecutor final : public Executor {
+ public:
+  explicit SimExecutor(SimOptions options = {});
+  ~SimExecutor() override;
+  SimExecutor(const SimExecutor&) = delete;
+  SimExecutor& operator=(const SimExecutor&) = delete;
+
+  // Runs `main` (named "main") to the end of the run. Once per executor.
+  RunResult run(Task<void> main, SourceLocation where = SourceLocation::current());
+
+  const SimOptions& options() const noexcept { return options_; }
+  std::uint64_t steps() const noexcept { return step_; }
+
+  // ---- Executor ----
+  void spawn(Task<void> task, std::string name, SourceLocation where) override;
+  TaskRecord* current_task() noexcept override { return current_; }
+  std::size_t num_tasks() const override { return live_; }
+  std::vector<TaskInfo> tasks() const override;
+  bool schedule_point(SourceLocation where) override;
+  void poll_point(SourceLocation where) override;
+  void preempt(std::coroutine_handle<> self, PendingOp* op) override;
+  void block(std::coroutine_handle<> self, WaitReason reason, SourceLocation where,
+             const Blocker* blocker) override;
+  void wake(TaskRecord* task, PendingOp* retry = nullptr) override;
+  std::uint64_t choose(DecisionKind kind, std::uint64_t n) override;
+  TimePoint now() const override { return now_; }
+  void add_timer(TimerNode* timer) override;
+  bool cancel_timer(TimerNode* timer) override;
+  std::uint64_t new_object_id() override { return next_object_id_++; }
+
+ private:
+  enum class Stop : std::uint8_t { none, panic, step_limit, diverged };
+
+  std::uint64_t decide(DecisionKind kind, std::uint64_t options, TaskRecord* current,
+                       bool clock_option);
+  TaskRecord* pick_next();
+  void run_task(TaskRecord* task);
+  void finish(TaskRecord* task);
+  void make_runnable(TaskRecord* task);
+  void count_step();
+  void advance_clock();
+  void fire_due_timers();
+  void heap_push(TimerNode* timer);
+  TimerNode* heap_pop();
+  void heap_remove(TimerNode* timer);
+  void heap_sift_up(std::size_t i);
+  void heap_sift_down(std::size_t i);
+  std::vector<TaskInfo> live_task_infos() const;
+  void teardown();
+
+  SimOptions options_;
+  std::unique_ptr<Strategy> owned_strategy_;
+  Strategy* strategy_;
+
+  // Tasks: index id - 1; null once finished. Ids are dense and start at 1.
+  std::vector<std::unique_ptr<TaskRecord>> tasks_;
+  std::size_t live_ = 0;
+  std::vector<TaskRecord*> runnable_;  // by increasing id; not the current task
+  TaskRecord* current_ = nullptr;
+  TaskRecord* next_ = nullptr;  // chosen at a preemption, runs next
+  TaskRecord* main_ = nullptr;
+  bool main_returned_ = false;
+
+  // Timers: a binary heap on (when, sequence); `due_` holds the timers being
+  // fired now (popped from the heap, not yet fired).
+  std::vector<TimerNode*> heap_;
+  std::vector<TimerNode*> due_;
+  std::uint64_t timer_sequence_ = 0;
+  TimePoint now_{};
+
+  std::uint64_t step_ = 0;
+  std::uint64_t next_object_id_ = 1;
+  std::vector<Decision> decisions_;
+  Stop stop_ = Stop::none;
+  RunResult result_;
+  bool ran_ = false;
+  bool tearing_down_ = false;
+};
+
+}  // namespace chanfuzz

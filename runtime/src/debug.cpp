@@ -1,0 +1,148 @@
+// Task dumps in the shape of Go's goroutine dump.
+#include "chanfuzz/debug.hpp"
+
+#include <cxxabi.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <string>
+
+namespace chanfuzz {
+
+namespace {
+
+std::string plural(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// Go-like durations: 1.5s, 250ms, 10us, 7ns.
+std::string format_duration(Duration d) {
+  auto ns = d.count();
+  struct Unit {
+    long long scale;
+    const char* suffix;
+  };
+  static constexpr Unit units[] = {{1000000000LL, "s"}, {1000000LL, "ms"}, {1000LL, "us"}};
+  for (const auto& unit : units) {
+    if (ns >= unit.scale) {
+      std::string out = std::to_string(ns / unit.scale);
+      long long rest = ns % unit.scale;
+      if (rest != 0) {
+        std::string frac = std::to_string(rest + unit.scale).substr(1);  // zero-padded
+        while (!frac.empty() && frac.back() == '0') frac.pop_back();
+        if (frac.size() > 3) frac.resize(3);
+        out += "." + frac;
+      }
+      return out + unit.suffix;
+    }
+  }
+  return std::to_string(ns) + "ns";
+}
+
+std::string function_name(const SourceLocation& where) {
+  if (!where.function || !*where.function) return "?";
+  return std::string(where.function) + "()";
+}
+
+}  // namespace
+
+std::string short_path(const char* path) {
+  if (!path || !*path) return "?";
+  std::string p(path);
+  if (p.front() != '/') return p;
+  static const std::string cwd = [] {
+    char buffer[4096];
+    const char* got = ::getcwd(buffer, sizeof buffer);
+    return got ? std::string(got) + "/" : std::string();
+  }();
+  if (!cwd.empty() && cwd != "/" && p.compare(0, cwd.size(), cwd) == 0) {
+    return p.substr(cwd.size());
+  }
+  return p;
+}
+
+std::string format_location(const SourceLocation& where) {
+  if (!where.known()) return "?";
+  return short_path(where.file) + ":" + std::to_string(where.line);
+}
+
+std::string type_name(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> demangled(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+  std::string name = status == 0 && demangled ? demangled.get() : mangled;
+  // Spell the common library types the way people write them.
+  static const std::pair<const char*, const char*> aliases[] = {
+      {"std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >",
+       "std::string"},
+      {"std::__cxx11::", "std::"},
+      {"chanfuzz::Unit", "Unit"},
+      {"std::chrono::time_point<chanfuzz::Clock, std::chrono::duration<long, std::ratio<1l, "
+       "1000000000l> > >",
+       "TimePoint"},
+  };
+  for (const auto& [from, to] : aliases) {
+    for (std::size_t at = name.find(from); at != std::string::npos; at = name.find(from, at)) {
+      name.replace(at, std::strlen(from), to);
+      at += std::strlen(to);
+    }
+  }
+  return name;
+}
+
+std::string WaitObject::describe() const {
+  std::ostringstream out;
+  switch (kind) {
+    case Kind::channel:
+      if (nil) {
+        out << "nil " << type;
+        return out.str();
+      }
+      out << type << " #" << id << " (cap " << capacity << ", len " << length;
+      if (closed) out << ", closed";
+      out << "; " << plural(senders, "sender", "senders") << ", "
+          << plural(receivers, "receiver", "receivers") << " waiting)";
+      break;
+    case Kind::mutex:
+      out << type << " #" << id << " (" << (closed ? "locked" : "unlocked") << "; "
+          << plural(receivers, "task", "tasks") << " waiting)";
+      break;
+    case Kind::wait_group:
+      out << type << " #" << id << " (counter " << length << "; "
+          << plural(receivers, "task", "tasks") << " waiting)";
+      break;
+  }
+  if (created_at.known()) out << ", made at " << format_location(created_at);
+  return out.str();
+}
+
+void write_task(std::ostream& out, const TaskInfo& task) {
+  out << "task " << task.id;
+  if (!task.name.empty()) out << " \"" << task.name << "\"";
+  out << " [" << task.state;
+  if (task.steps_blocked > 0 || task.time_blocked.count() > 0) {
+    out << ", " << plural(task.steps_blocked, "step", "steps");
+  }
+  if (task.time_blocked.count() > 0) out << ", " << format_duration(task.time_blocked);
+  out << "]:\n";
+  if (!task.panic.empty()) out << "  panic: " << task.panic << "\n";
+  if (task.blocked_at.known()) {
+    out << "  " << function_name(task.blocked_at) << " at " << format_location(task.blocked_at)
+        << "\n";
+  } else if (task.state == "runnable") {
+    out << "  (not started)\n";
+  }
+  for (const auto& object : task.waiting_on) out << "    " << object.describe() << "\n";
+  if (task.created_at.known()) {
+    out << "created by " << function_name(task.created_at);
+    if (task.parent_id != 0) out << " in task " << task.parent_id;
+    out << " at " << format_location(task.created_at) << "\n";
+  }
+  out << "\n";
+}
+
+}  // namespace chanfuzz

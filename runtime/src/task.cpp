@@ -1,0 +1,48 @@
+// go, yield and the introspection functions of task.hpp.
+#include "chanfuzz/task.hpp"
+
+#include <ostream>
+
+#include "chanfuzz/executor.hpp"
+
+namespace chanfuzz {
+
+void go(Task<void> task, SourceLocation where) { go(std::string(), std::move(task), where); }
+
+void go(std::string name, Task<void> task, SourceLocation where) {
+  Executor& executor = require_executor("go");
+  if (!task) throw std::logic_error("chanfuzz: go called with an empty Task (moved from?)");
+  executor.spawn(std::move(task), std::move(name), where);
+}
+
+detail::YieldOp yield(SourceLocation where) { return detail::YieldOp(where); }
+
+bool detail::YieldOp::await_suspend(std::coroutine_handle<> self) {
+  Executor& executor = require_executor("yield");
+  if (executor.schedule_point(where_)) return false;
+  executor.preempt(self, nullptr);
+  return true;
+}
+
+std::size_t num_tasks() {
+  Executor* executor = current_executor();
+  return executor ? executor->num_tasks() : 0;
+}
+
+void dump_tasks(std::ostream& out) {
+  Executor* executor = current_executor();
+  if (!executor) {
+    out << "chanfuzz: dump_tasks: no executor is running on this thread\n";
+    return;
+  }
+  for (const TaskInfo& task : executor->tasks()) write_task(out, task);
+}
+
+std::uint64_t random(std::uint64_t n) {
+  Executor& executor = require_executor("random");
+  if (n == 0) throw Panic("chanfuzz: random(0): n must be at least 1");
+  if (n == 1) return 0;
+  return executor.choose(DecisionKind::random, n);
+}
+
+}  // namespace chanfuzz
