@@ -1,0 +1,75 @@
+// Helpers for tests that run scenarios on SimExecutor under many seeds.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "chanfuzz/chanfuzz.hpp"
+
+namespace chanfuzz::testing {
+
+// Seeds per conformance case: 100, or CHANFUZZ_TEST_SEEDS.
+inline std::uint64_t seed_count() {
+  if (const char* env = std::getenv("CHANFUZZ_TEST_SEEDS")) {
+    std::uint64_t n = std::strtoull(env, nullptr, 10);
+    if (n > 0) return n;
+  }
+  return 100;
+}
+
+// Thrown by expect() inside a scenario: the run ends as a panic whose message
+// names the broken expectation.
+struct ExpectationFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+#define CF_EXPECT(cond)                                                                   \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      throw ::chanfuzz::testing::ExpectationFailed(std::string(__FILE__) + ":" +          \
+                                                   std::to_string(__LINE__) + ": " #cond); \
+    }                                                                                     \
+  } while (0)
+
+inline std::string describe(const RunResult& result) {
+  std::ostringstream out;
+  out << "outcome " << run_outcome_name(result.outcome) << " (" << result.message << "), "
+      << result.steps << " steps, " << result.decisions.size() << " decisions\n";
+  for (const auto& task : result.tasks) write_task(out, task);
+  return out.str();
+}
+
+inline RunResult run_once(const std::function<Task<void>()>& make, std::uint64_t seed,
+                          SimOptions options = {}) {
+  options.seed = seed;
+  SimExecutor sim(options);
+  return sim.run(make());
+}
+
+// Runs make() under seeds 1..seeds and expects `expected` every time.
+// Stops at the first seed that does not match.
+inline void expect_outcome(const std::function<Task<void>()>& make, RunOutcome expected,
+                           std::uint64_t seeds = seed_count(), SimOptions options = {}) {
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+    RunResult result = run_once(make, seed, options);
+    if (result.outcome != expected) {
+      ADD_FAILURE() << "seed " << seed << ": expected " << run_outcome_name(expected) << ", got "
+                    << describe(result);
+      return;
+    }
+  }
+}
+
+// Shorthand: every seed passes (main returns, no task left behind).
+inline void expect_ok(const std::function<Task<void>()>& make, std::uint64_t seeds = seed_count(),
+                      SimOptions options = {}) {
+  expect_outcome(make, RunOutcome::ok, seeds, options);
+}
+
+}  // namespace chanfuzz::testing
