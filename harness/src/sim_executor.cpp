@@ -277,15 +277,19 @@ std::uint64_t SimExecutor::decide(DecisionKind kind, std::uint64_t options, Task
   point.step = step_;
   std::uint64_t value = strategy_->choose(point);
   if (value >= options) {
+    // The run goes on only to the next scheduling point; the answer is not recorded.
     if (stop_ == Stop::none) {
       stop_ = Stop::diverged;
-      std::ostringstream message;
-      message << "trace diverged at decision " << decisions_.size() << " (step " << step_
-              << "): a " << decision_kind_name(kind) << " decision with " << options
-              << " options";
-      result_.message = message.str();
+      result_.message = strategy_->divergence();
+      if (result_.message.empty()) {
+        std::ostringstream message;
+        message << "strategy " << strategy_->name() << " gave no answer at decision "
+                << decisions_.size() << " (step " << step_ << "): a "
+                << decision_kind_name(kind) << " decision with " << options << " options";
+        result_.message = message.str();
+      }
     }
-    value = 0;
+    return 0;
   }
   decisions_.push_back(Decision{kind, options, value});
   return value;

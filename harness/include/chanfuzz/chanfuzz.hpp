@@ -4,3 +4,4 @@
 #include "chanfuzz/runtime.hpp"
 #include "chanfuzz/sim_executor.hpp"
 #include "chanfuzz/strategy.hpp"
+#include "chanfuzz/trace.hpp"

@@ -61,6 +61,8 @@ class Strategy {
   // stops as `diverged`.
   virtual std::uint64_t choose(const DecisionPoint& point) = 0;
   virtual void end_run() {}
+  // After an out-of-range answer: why the strategy could not go on (one line).
+  virtual std::string divergence() const { return {}; }
 };
 
 // Uniformly random: every option of a decision is equally likely, except the

@@ -1,0 +1,191 @@
+// The trace format, version 1.
+//
+// Grammar (ABNF, RFC 5234):
+//
+//   trace     = "cf1:" payload-b64       ; the payload in base64url (RFC 4648 §5),
+//                                        ; alphabet A-Z a-z 0-9 - _, no padding
+//   payload   = version *decision
+//   version   = %x01
+//   decision  = header value
+//   header    = varint                   ; options * 4 + kind
+//   value     = varint                   ; the option taken, < options
+//   kind      = 0 (task) / 1 (select case) / 2 (timer) / 3 (random)
+//   varint    = unsigned LEB128, at most 10 bytes, no redundant trailing
+//               zero groups
+//
+// The decisions appear in the order the run made them. options >= 2 (a
+// choice with one option is not a decision and is not recorded).
+#include "chanfuzz/trace.hpp"
+
+#include <array>
+#include <cstdint>
+#include <sstream>
+
+namespace chanfuzz {
+
+namespace {
+
+constexpr std::string_view kPrefix = "cf1:";
+constexpr std::uint8_t kVersion = 1;
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+std::string base64url(const std::string& bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 4 + 2) / 3);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    std::uint32_t n = (static_cast<std::uint8_t>(bytes[i]) << 16) |
+                      (static_cast<std::uint8_t>(bytes[i + 1]) << 8) |
+                      static_cast<std::uint8_t>(bytes[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(kAlphabet[(n >> shift) & 63]);
+  }
+  std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    std::uint32_t n = static_cast<std::uint8_t>(bytes[i]) << 16;
+    if (rest == 2) n |= static_cast<std::uint8_t>(bytes[i + 1]) << 8;
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    if (rest == 2) out.push_back(kAlphabet[(n >> 6) & 63]);
+  }
+  return out;
+}
+
+[[noreturn]] void fail(const std::string& what) { throw TraceError("malformed trace: " + what); }
+
+std::string unbase64url(std::string_view text) {
+  static const std::array<int, 256> value = [] {
+    std::array<int, 256> table{};
+    table.fill(-1);
+    for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = i;
+    return table;
+  }();
+  if (text.size() % 4 == 1) fail("its length is not that of base64url text");
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    int v = value[static_cast<unsigned char>(text[i])];
+    if (v < 0) {
+      std::ostringstream message;
+      message << "character " << (i + kPrefix.size() + 1) << " ('" << text[i]
+              << "') is not base64url (A-Z a-z 0-9 - _)";
+      fail(message.str());
+    }
+    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  if (bits > 0 && (buffer & ((1u << bits) - 1)) != 0) fail("its last character has stray bits");
+  return out;
+}
+
+class Reader {
+ public:
+  explicit Reader(const std::string& bytes) : bytes_(bytes) {}
+  bool done() const { return at_ == bytes_.size(); }
+  std::uint64_t varint(const char* what, std::size_t decision) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (at_ == bytes_.size()) fail(where(decision) + "ends in the middle of its " + what);
+      auto byte = static_cast<std::uint8_t>(bytes_[at_++]);
+      if (i == 9 && byte > 1) fail(where(decision) + "has a " + what + " beyond 64 bits");
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * i);
+      if (!(byte & 0x80)) {
+        if (i > 0 && byte == 0) fail(where(decision) + "has a " + what + " with a redundant zero");
+        return v;
+      }
+    }
+    fail(where(decision) + "has a " + what + " longer than 10 bytes");
+  }
+
+ private:
+  static std::string where(std::size_t decision) {
+    return "decision " + std::to_string(decision) + " ";
+  }
+  const std::string& bytes_;
+  std::size_t at_ = 1;  // after the version byte
+};
+
+}  // namespace
+
+std::string encode_trace(const std::vector<Decision>& decisions) {
+  std::string bytes;
+  bytes.reserve(1 + decisions.size() * 2);
+  bytes.push_back(static_cast<char>(kVersion));
+  for (const Decision& d : decisions) {
+    put_varint(bytes, d.options * 4 + static_cast<std::uint64_t>(d.kind));
+    put_varint(bytes, d.value);
+  }
+  return std::string(kPrefix) + base64url(bytes);
+}
+
+std::vector<Decision> decode_trace(std::string_view trace) {
+  if (trace.substr(0, kPrefix.size()) != kPrefix) {
+    if (trace.size() > 2 && trace.substr(0, 2) == "cf" && trace.find(':') != std::string_view::npos) {
+      fail("version '" + std::string(trace.substr(0, trace.find(':'))) +
+           "' is not supported (this chanfuzz reads cf1:)");
+    }
+    fail("it does not start with \"cf1:\"");
+  }
+  std::string bytes = unbase64url(trace.substr(kPrefix.size()));
+  if (bytes.empty()) fail("it is empty after \"cf1:\"");
+  if (static_cast<std::uint8_t>(bytes[0]) != kVersion) {
+    fail("its version byte is " + std::to_string(static_cast<std::uint8_t>(bytes[0])) +
+         ", expected 1");
+  }
+  std::vector<Decision> out;
+  Reader reader(bytes);
+  while (!reader.done()) {
+    std::size_t index = out.size();
+    std::uint64_t header = reader.varint("header", index);
+    std::uint64_t value = reader.varint("value", index);
+    Decision d;
+    d.kind = static_cast<DecisionKind>(header & 3);
+    d.options = header >> 2;
+    d.value = value;
+    if (d.options < 2) {
+      fail("decision " + std::to_string(index) + " has " + std::to_string(d.options) +
+           " options (at least 2)");
+    }
+    if (d.value >= d.options) {
+      fail("decision " + std::to_string(index) + " takes option " + std::to_string(d.value) +
+           " of " + std::to_string(d.options));
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::uint64_t ReplayStrategy::choose(const DecisionPoint& point) {
+  std::size_t index = next_++;
+  if (index >= decisions_.size()) {
+    divergence_ = "trace diverged at decision " + std::to_string(index) +
+                  ": the trace ended, but the run asked for a " +
+                  decision_kind_name(point.kind) + " decision with " +
+                  std::to_string(point.options) + " options";
+    return point.options;
+  }
+  const Decision& d = decisions_[index];
+  if (d.kind != point.kind || d.options != point.options) {
+    divergence_ = "trace diverged at decision " + std::to_string(index) + ": the trace has a " +
+                  decision_kind_name(d.kind) + " decision with " + std::to_string(d.options) +
+                  " options, the run asked for a " + decision_kind_name(point.kind) +
+                  " decision with " + std::to_string(point.options);
+    return point.options;
+  }
+  return d.value;
+}
+
+}  // namespace chanfuzz
