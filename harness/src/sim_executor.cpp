@@ -201,6 +201,7 @@ void SimExecutor::count_step() {
 
 bool SimExecutor::schedule_point(SourceLocation where) {
   TaskRecord* self = current_;
+  if (!self) throw std::logic_error("chanfuzz: a blocking operation was awaited outside a task");
   self->blocked_at = where;
   count_step();
   if (stop_ != Stop::none) return false;

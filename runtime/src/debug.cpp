@@ -45,6 +45,8 @@ std::string format_duration(Duration d) {
 
 std::string function_name(const SourceLocation& where) {
   if (!where.function || !*where.function) return "?";
+  // Both compilers name a lambda's body "operator()".
+  if (std::strcmp(where.function, "operator()") == 0) return "<lambda>()";
   return std::string(where.function) + "()";
 }
 
