@@ -68,7 +68,8 @@ SimExecutor::~SimExecutor() {
 }
 
 RunResult SimExecutor::run(Task<void> main, SourceLocation where) {
-  if (ran_) throw std::logic_error("chanfuzz: SimExecutor::run called twice (one run per executor)");
+  if (ran_)
+    throw std::logic_error("chanfuzz: SimExecutor::run called twice (one run per executor)");
   if (!main) throw std::logic_error("chanfuzz: SimExecutor::run called with an empty Task");
   ran_ = true;
   CurrentExecutorScope scope(this);
@@ -188,8 +189,9 @@ void SimExecutor::finish(TaskRecord* task) {
 
 void SimExecutor::make_runnable(TaskRecord* task) {
   // Keep runnable_ sorted by id; woken tasks are usually the newest.
-  auto at = std::upper_bound(runnable_.begin(), runnable_.end(), task,
-                             [](const TaskRecord* a, const TaskRecord* b) { return a->id < b->id; });
+  auto at =
+      std::upper_bound(runnable_.begin(), runnable_.end(), task,
+                       [](const TaskRecord* a, const TaskRecord* b) { return a->id < b->id; });
   runnable_.insert(at, task);
 }
 
@@ -285,8 +287,8 @@ std::uint64_t SimExecutor::decide(DecisionKind kind, std::uint64_t options, Task
       if (result_.message.empty()) {
         std::ostringstream message;
         message << "strategy " << strategy_->name() << " gave no answer at decision "
-                << decisions_.size() << " (step " << step_ << "): a "
-                << decision_kind_name(kind) << " decision with " << options << " options";
+                << decisions_.size() << " (step " << step_ << "): a " << decision_kind_name(kind)
+                << " decision with " << options << " options";
         result_.message = message.str();
       }
     }
@@ -337,7 +339,8 @@ void SimExecutor::fire_due_timers() {
       due_.push_back(timer);
     }
     while (!due_.empty()) {
-      std::uint64_t pick = due_.size() == 1 ? 0 : decide(DecisionKind::timer, due_.size(), nullptr, false);
+      std::uint64_t pick =
+          due_.size() == 1 ? 0 : decide(DecisionKind::timer, due_.size(), nullptr, false);
       TimerNode* timer = due_[pick];
       due_.erase(due_.begin() + static_cast<std::ptrdiff_t>(pick));
       timer->heap_index = TimerNode::npos;

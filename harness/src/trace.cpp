@@ -133,7 +133,8 @@ std::string encode_trace(const std::vector<Decision>& decisions) {
 
 std::vector<Decision> decode_trace(std::string_view trace) {
   if (trace.substr(0, kPrefix.size()) != kPrefix) {
-    if (trace.size() > 2 && trace.substr(0, 2) == "cf" && trace.find(':') != std::string_view::npos) {
+    if (trace.size() > 2 && trace.substr(0, 2) == "cf" &&
+        trace.find(':') != std::string_view::npos) {
       fail("version '" + std::string(trace.substr(0, trace.find(':'))) +
            "' is not supported (this chanfuzz reads cf1:)");
     }
@@ -172,9 +173,8 @@ std::uint64_t ReplayStrategy::choose(const DecisionPoint& point) {
   std::size_t index = next_++;
   if (index >= decisions_.size()) {
     divergence_ = "trace diverged at decision " + std::to_string(index) +
-                  ": the trace ended, but the run asked for a " +
-                  decision_kind_name(point.kind) + " decision with " +
-                  std::to_string(point.options) + " options";
+                  ": the trace ended, but the run asked for a " + decision_kind_name(point.kind) +
+                  " decision with " + std::to_string(point.options) + " options";
     return point.options;
   }
   const Decision& d = decisions_[index];

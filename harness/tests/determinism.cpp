@@ -64,17 +64,19 @@ Task<void> workers() {
   auto total = std::make_shared<int>(0);
   for (int w = 0; w < 4; ++w) {
     wg.add(1);
-    go([mu, wg, total](int id) -> Task<> {
-      co_await sleep_for(1ms * (id % 2));
-      for (int i = 0; i < 3; ++i) {
-        co_await mu.lock();
-        int seen = *total;
-        co_await yield();
-        *total = seen + id;
-        mu.unlock();
-      }
-      wg.done();
-    }, w);
+    go(
+        [mu, wg, total](int id) -> Task<> {
+          co_await sleep_for(1ms * (id % 2));
+          for (int i = 0; i < 3; ++i) {
+            co_await mu.lock();
+            int seen = *total;
+            co_await yield();
+            *total = seen + id;
+            mu.unlock();
+          }
+          wg.done();
+        },
+        w);
   }
   co_await wg.wait();
 }
@@ -139,8 +141,9 @@ int main(int argc, char** argv) {
       bool more_g = static_cast<bool>(std::getline(g, lg));
       if (!more_a && !more_g) break;
       if (la != lg || more_a != more_g) {
-        std::cerr << "traces differ from " << argv[2] << " at line " << line << ":\n  golden: "
-                  << (more_g ? lg : "<end>") << "\n  actual: " << (more_a ? la : "<end>") << "\n"
+        std::cerr << "traces differ from " << argv[2] << " at line " << line
+                  << ":\n  golden: " << (more_g ? lg : "<end>")
+                  << "\n  actual: " << (more_a ? la : "<end>") << "\n"
                   << "The same seed must give the same trace everywhere. If the scheduler's\n"
                   << "decisions changed on purpose, regenerate the file with\n"
                   << "  <build>/harness/tests/chanfuzz_determinism --print > " << argv[2] << "\n"

@@ -58,7 +58,8 @@ WaitObject describe_nil_channel(const std::type_info& element) {
 
 TaskRecord* current_task_or_throw(const char* operation) {
   TaskRecord* task = require_executor(operation).current_task();
-  if (!task) throw std::logic_error(std::string("chanfuzz: ") + operation + " called outside a task");
+  if (!task)
+    throw std::logic_error(std::string("chanfuzz: ") + operation + " called outside a task");
   return task;
 }
 

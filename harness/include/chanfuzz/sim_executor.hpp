@@ -57,8 +57,8 @@ struct Decision {
 struct RunResult {
   RunOutcome outcome = RunOutcome::ok;
   bool main_returned = false;
-  std::string message;           // panic: the exception; diverged: where
-  std::vector<TaskInfo> tasks;   // leaked, deadlocked or panicked tasks, by id
+  std::string message;          // panic: the exception; diverged: where
+  std::vector<TaskInfo> tasks;  // leaked, deadlocked or panicked tasks, by id
   std::vector<Decision> decisions;
   std::uint64_t steps = 0;
   std::uint64_t tasks_spawned = 0;

@@ -44,9 +44,7 @@ struct DecisionPoint {
     if (current && i == runnable.size()) return current;
     return nullptr;
   }
-  bool is_clock_option(std::uint64_t i) const noexcept {
-    return clock_option && i == options - 1;
-  }
+  bool is_clock_option(std::uint64_t i) const noexcept { return clock_option && i == options - 1; }
 };
 
 class Strategy {

@@ -105,7 +105,9 @@ class ChanState final : public ChanCore {
 
   // ---- the caller holds `lock` for all of these ----
 
-  bool send_ready_locked() noexcept { return closed || recvq.peek() != nullptr || count < capacity; }
+  bool send_ready_locked() noexcept {
+    return closed || recvq.peek() != nullptr || count < capacity;
+  }
   bool recv_ready_locked() noexcept { return count > 0 || closed || sendq.peek() != nullptr; }
 
   // Go's chansend without the blocking: hands `value` to a waiting receiver,
@@ -291,7 +293,9 @@ class [[nodiscard]] SendOp final : public PendingOp, public Blocker {
   SendOp(std::shared_ptr<state_type> channel, T value, SourceLocation where)
       : channel_(std::move(channel)), value_(std::move(value)), where_(where) {}
   SendOp(SendOp&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
-      : channel_(std::move(other.channel_)), value_(std::move(other.value_)), where_(other.where_) {}
+      : channel_(std::move(other.channel_)),
+        value_(std::move(other.value_)),
+        where_(other.where_) {}
   SendOp(const SendOp&) = delete;
   SendOp& operator=(const SendOp&) = delete;
   SendOp& operator=(SendOp&&) = delete;

@@ -100,7 +100,8 @@ class SelectResult {
 template <detail::SelectCase... Cases>
 class [[nodiscard]] SelectOp final : public PendingOp, public Blocker {
   static constexpr std::size_t kCases = sizeof...(Cases);
-  static constexpr std::size_t kDefaults = (std::size_t{detail::is_default_case_v<Cases>} + ... + 0);
+  static constexpr std::size_t kDefaults =
+      (std::size_t{detail::is_default_case_v<Cases>} + ... + 0);
   static_assert(kDefaults <= 1, "select: at most one default_case()");
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
@@ -109,8 +110,7 @@ class [[nodiscard]] SelectOp final : public PendingOp, public Blocker {
 
   explicit SelectOp(SourceLocation where, Cases... cases)
       : cases_(std::move(cases)...), where_(where) {}
-  SelectOp(SelectOp&& other) noexcept
-      : cases_(std::move(other.cases_)), where_(other.where_) {}
+  SelectOp(SelectOp&& other) noexcept : cases_(std::move(other.cases_)), where_(other.where_) {}
   SelectOp(const SelectOp&) = delete;
   SelectOp& operator=(const SelectOp&) = delete;
   SelectOp& operator=(SelectOp&&) = delete;
@@ -181,8 +181,8 @@ class [[nodiscard]] SelectOp final : public PendingOp, public Blocker {
       return true;
     }
     if (channel_count_ == 0) {
-      executor.block(self_, kCases == 0 ? WaitReason::select_no_cases : WaitReason::select,
-                     where_, this);
+      executor.block(self_, kCases == 0 ? WaitReason::select_no_cases : WaitReason::select, where_,
+                     this);
       return false;
     }
     // Pass 2: wait in every case.
@@ -307,8 +307,7 @@ SourceLocation case_where(const C& c) noexcept {
 // select(cases...): see the top of this file. The location reported for a
 // blocked select is that of its first case.
 template <detail::SelectCase... Cases>
-  requires(sizeof...(Cases) > 0)
-SelectOp<Cases...> select(Cases... cases) {
+requires(sizeof...(Cases) > 0) SelectOp<Cases...> select(Cases... cases) {
   SourceLocation where;
   ((where.known() ? void() : void(where = detail::case_where(cases))), ...);
   return SelectOp<Cases...>(where, std::move(cases)...);
