@@ -29,12 +29,12 @@ struct ExpectationFailed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-#define CF_EXPECT(cond)                                                                   \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      throw ::chanfuzz::testing::ExpectationFailed(std::string(__FILE__) + ":" +          \
+#define CF_EXPECT(cond)                                                                    \
+  do {                                                                                     \
+    if (!(cond)) {                                                                         \
+      throw ::chanfuzz::testing::ExpectationFailed(std::string(__FILE__) + ":" +           \
                                                    std::to_string(__LINE__) + ": " #cond); \
-    }                                                                                     \
+    }                                                                                      \
   } while (0)
 
 inline std::string describe(const RunResult& result) {
