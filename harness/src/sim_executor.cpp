@@ -48,6 +48,8 @@ const char* run_outcome_name(RunOutcome outcome) noexcept {
       return "deadlock";
     case RunOutcome::panic:
       return "panic";
+    case RunOutcome::assertion:
+      return "assertion";
     case RunOutcome::step_limit:
       return "step-limit";
     case RunOutcome::diverged:
@@ -94,6 +96,9 @@ RunResult SimExecutor::run(Task<void> main, SourceLocation where) {
   switch (stop_) {
     case Stop::panic:
       result_.outcome = RunOutcome::panic;
+      break;
+    case Stop::assertion:
+      result_.outcome = RunOutcome::assertion;
       break;
     case Stop::step_limit:
       result_.outcome = RunOutcome::step_limit;
@@ -142,6 +147,7 @@ void SimExecutor::spawn(Task<void> task, std::string name, SourceLocation where)
   tasks_.push_back(std::move(record));
   ++live_;
   runnable_.push_back(raw);  // the highest id so far: stays sorted
+  if (options_.observer) notify(SimEvent::Kind::spawned, raw, "go", where);
 }
 
 std::vector<TaskInfo> SimExecutor::tasks() const { return live_task_infos(); }
@@ -169,6 +175,7 @@ void SimExecutor::run_task(TaskRecord* task) {
 
 void SimExecutor::finish(TaskRecord* task) {
   task->state = TaskState::finished;
+  if (options_.observer) notify(SimEvent::Kind::finished, task);
   if (auto error = task->task.exception(); error && stop_ == Stop::none) {
     stop_ = Stop::panic;
     TaskInfo info = task->info(step_, now_);
@@ -195,17 +202,32 @@ void SimExecutor::make_runnable(TaskRecord* task) {
   runnable_.insert(at, task);
 }
 
+void SimExecutor::fail_assertion(std::string message, SourceLocation where) {
+  if (stop_ != Stop::none) return;
+  stop_ = Stop::assertion;
+  result_.message = std::move(message);
+  if (current_) {
+    TaskInfo info = current_->info(step_, now_);
+    info.state = "assertion failed";
+    info.blocked_at = where;
+    info.panic = result_.message;
+    result_.tasks.push_back(std::move(info));
+  }
+}
+
 // ---- scheduling ----
 
 void SimExecutor::count_step() {
   if (++step_ > options_.max_steps && stop_ == Stop::none) stop_ = Stop::step_limit;
 }
 
-bool SimExecutor::schedule_point(SourceLocation where) {
+bool SimExecutor::schedule_point(const char* operation, SourceLocation where,
+                                 const Blocker* subject) {
   TaskRecord* self = current_;
   if (!self) throw std::logic_error("chanfuzz: a blocking operation was awaited outside a task");
   self->blocked_at = where;
   count_step();
+  if (options_.observer) notify(SimEvent::Kind::operation, self, operation, where, subject);
   if (stop_ != Stop::none) return false;
   fire_due_timers();
   for (;;) {
@@ -226,10 +248,11 @@ bool SimExecutor::schedule_point(SourceLocation where) {
   }
 }
 
-void SimExecutor::poll_point(SourceLocation where) {
+void SimExecutor::poll_point(const char* operation, SourceLocation where) {
   if (!current_) return;  // timer callbacks, teardown
   current_->blocked_at = where;
   count_step();
+  if (options_.observer) notify(SimEvent::Kind::operation, current_, operation, where);
   if (stop_ != Stop::none) throw RunStopped{};
 }
 
@@ -251,6 +274,9 @@ void SimExecutor::block(std::coroutine_handle<> self, WaitReason reason, SourceL
   task->blocker = blocker;
   task->blocked_step = step_;
   task->blocked_time = now_;
+  if (options_.observer) {
+    notify(SimEvent::Kind::blocked, task, wait_reason_name(reason), where, blocker);
+  }
 }
 
 void SimExecutor::wake(TaskRecord* task, PendingOp* retry) {
@@ -259,7 +285,9 @@ void SimExecutor::wake(TaskRecord* task, PendingOp* retry) {
   task->wait_reason = WaitReason::none;
   task->blocker = nullptr;
   task->pending = retry;
-  if (!tearing_down_) make_runnable(task);
+  if (tearing_down_) return;
+  make_runnable(task);
+  if (options_.observer) notify(SimEvent::Kind::woken, task);
 }
 
 std::uint64_t SimExecutor::choose(DecisionKind kind, std::uint64_t n) {
@@ -325,7 +353,65 @@ TaskRecord* SimExecutor::pick_next() {
 // ---- time ----
 
 void SimExecutor::advance_clock() {
-  if (!heap_.empty() && heap_.front()->when > now_) now_ = heap_.front()->when;
+  if (!heap_.empty() && heap_.front()->when > now_) {
+    now_ = heap_.front()->when;
+    if (options_.observer) notify(SimEvent::Kind::clock, nullptr);
+  }
+}
+
+void SimExecutor::notify(SimEvent::Kind kind, const TaskRecord* task, const char* operation,
+                         SourceLocation where, const Blocker* subject) {
+  SimEvent event;
+  event.kind = kind;
+  event.step = step_;
+  if (task) {
+    event.task = task->id;
+    event.task_name = task->name;
+  }
+  event.operation = operation;
+  event.where = where;
+  event.subject = subject;
+  event.now = now_;
+  options_.observer(event);
+}
+
+std::string format_event(const SimEvent& event) {
+  std::ostringstream out;
+  out << "step " << event.step << "  ";
+  if (event.task != 0) {
+    out << "task " << event.task;
+    if (!event.task_name.empty()) out << " \"" << event.task_name << "\"";
+    out << "  ";
+  }
+  switch (event.kind) {
+    case SimEvent::Kind::operation:
+      out << event.operation;
+      break;
+    case SimEvent::Kind::blocked:
+      out << "blocks [" << event.operation << "]";
+      break;
+    case SimEvent::Kind::woken:
+      out << "woken";
+      break;
+    case SimEvent::Kind::spawned:
+      out << "spawned";
+      break;
+    case SimEvent::Kind::finished:
+      out << "returned";
+      break;
+    case SimEvent::Kind::clock:
+      out << "clock -> "
+          << std::chrono::duration<double, std::milli>(event.now.time_since_epoch()).count()
+          << "ms";
+      break;
+  }
+  if (event.subject) {
+    std::vector<WaitObject> objects;
+    event.subject->describe(objects);
+    for (const auto& object : objects) out << "  " << object.describe();
+  }
+  if (event.where.known()) out << "  at " << format_location(event.where);
+  return out.str();
 }
 
 void SimExecutor::fire_due_timers() {

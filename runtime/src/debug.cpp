@@ -47,7 +47,11 @@ std::string function_name(const SourceLocation& where) {
   if (!where.function || !*where.function) return "?";
   // Both compilers name a lambda's body "operator()".
   if (std::strcmp(where.function, "operator()") == 0) return "<lambda>()";
-  return std::string(where.function) + "()";
+  // CHANFUZZ_SCENARIO(name) defines chanfuzz_scenario_<name>: show the name.
+  constexpr std::string_view prefix = "chanfuzz_scenario_";
+  std::string_view function(where.function);
+  if (function.substr(0, prefix.size()) == prefix) function.remove_prefix(prefix.size());
+  return std::string(function) + "()";
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ LockOp::~LockOp() {
 
 bool LockOp::await_suspend(std::coroutine_handle<> self) {
   self_ = self;
-  return detail::suspend_at_scheduling_point(*this, self, "Mutex::lock", where_);
+  return detail::suspend_at_scheduling_point(*this, self, "sync.Mutex.Lock", where_);
 }
 
 bool LockOp::attempt() {
@@ -102,12 +102,12 @@ void detail::unlock_mutex(MutexState& state) {
 }
 
 void Mutex::unlock(SourceLocation where) const {
-  detail::poll_point(where);
+  detail::poll_point("sync.Mutex.Unlock", where);
   detail::unlock_mutex(*state_);
 }
 
 bool Mutex::try_lock(SourceLocation where) const {
-  detail::poll_point(where);
+  detail::poll_point("sync.Mutex.TryLock", where);
   state_->lock.lock();
   bool acquired = !state_->locked;
   state_->locked = true;
@@ -131,7 +131,7 @@ WaitGroupOp::~WaitGroupOp() {
 
 bool WaitGroupOp::await_suspend(std::coroutine_handle<> self) {
   self_ = self;
-  return detail::suspend_at_scheduling_point(*this, self, "WaitGroup::wait", where_);
+  return detail::suspend_at_scheduling_point(*this, self, "sync.WaitGroup.Wait", where_);
 }
 
 bool WaitGroupOp::attempt() {
@@ -158,7 +158,7 @@ WaitGroup::WaitGroup(SourceLocation where)
     : state_(std::make_shared<detail::WaitGroupState>(where)) {}
 
 void WaitGroup::add(std::int64_t n, SourceLocation where) const {
-  detail::poll_point(where);
+  detail::poll_point("sync.WaitGroup.Add", where);
   state_->lock.lock();
   if (state_->counter + n < 0) {
     state_->lock.unlock();

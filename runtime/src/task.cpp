@@ -19,7 +19,7 @@ detail::YieldOp yield(SourceLocation where) { return detail::YieldOp(where); }
 
 bool detail::YieldOp::await_suspend(std::coroutine_handle<> self) {
   Executor& executor = require_executor("yield");
-  if (executor.schedule_point(where_)) return false;
+  if (executor.schedule_point("yield", where_, nullptr)) return false;
   executor.preempt(self, nullptr);
   return true;
 }

@@ -13,7 +13,7 @@ SleepOp::~SleepOp() {
 
 bool SleepOp::await_suspend(std::coroutine_handle<> self) {
   self_ = self;
-  return detail::suspend_at_scheduling_point(*this, self, "sleep_for", where_);
+  return detail::suspend_at_scheduling_point(*this, self, "sleep", where_);
 }
 
 bool SleepOp::attempt() {

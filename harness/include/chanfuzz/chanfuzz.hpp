@@ -1,7 +1,10 @@
 // The whole of chanfuzz: the runtime and the harness.
 #pragma once
 
+#include "chanfuzz/check.hpp"
+#include "chanfuzz/report.hpp"
 #include "chanfuzz/runtime.hpp"
+#include "chanfuzz/scenario.hpp"
 #include "chanfuzz/sim_executor.hpp"
 #include "chanfuzz/strategy.hpp"
 #include "chanfuzz/trace.hpp"

@@ -13,6 +13,7 @@
 // - deadlock:   every task blocked, no timer pending, main not returned;
 // - panic:      an exception escaped a task (the run stops at once, as a Go
 //               program dies);
+// - assertion:  a task called fail_assertion() (chanfuzz::require);
 // - step_limit: more than max_steps scheduling steps;
 // - diverged:   the strategy could not answer a decision (a stale trace).
 // Then every task still alive is destroyed, so a run leaves nothing behind.
@@ -27,8 +28,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chanfuzz/executor.hpp"
@@ -36,15 +39,40 @@
 
 namespace chanfuzz {
 
+// One thing that happened in a run, for SimOptions::observer (replay
+// --verbose prints them as the interleaving, step by step).
+struct SimEvent {
+  enum class Kind : std::uint8_t {
+    operation,  // a task reached a scheduling point (or a non-suspending operation)
+    blocked,    // the task began to wait (operation is Go's wait reason)
+    woken,      // the task can run again
+    spawned,    // a new task (where: the go() call)
+    finished,   // the task returned (or died of a panic)
+    clock,      // the virtual clock moved to `now`
+  };
+  Kind kind = Kind::operation;
+  std::uint64_t step = 0;
+  std::uint64_t task = 0;  // 0: none
+  std::string_view task_name{};
+  const char* operation = "";
+  SourceLocation where;
+  const Blocker* subject = nullptr;  // what the operation acts on, if anything
+  TimePoint now{};
+};
+
+// One line for an event: "step 12  task 2 "producer"  chan send  chan int #1 (...)  at f.cpp:9".
+std::string format_event(const SimEvent& event);
+
 struct SimOptions {
   std::uint64_t seed = 1;
   std::uint64_t max_steps = 100000;
-  Strategy* strategy = nullptr;  // not owned; null: a RandomStrategy
-  bool clock_jumps = true;       // offer the clock option while tasks can run
+  Strategy* strategy = nullptr;                     // not owned; null: a RandomStrategy
+  bool clock_jumps = true;                          // offer the clock option while tasks can run
+  std::function<void(const SimEvent&)> observer{};  // sees every event; empty: none
 };
 
-enum class RunOutcome : std::uint8_t { ok, leak, deadlock, panic, step_limit, diverged };
-// "ok", "leak", "deadlock", "panic", "step-limit", "diverged"
+enum class RunOutcome : std::uint8_t { ok, leak, deadlock, panic, assertion, step_limit, diverged };
+// "ok", "leak", "deadlock", "panic", "assertion", "step-limit", "diverged"
 const char* run_outcome_name(RunOutcome outcome) noexcept;
 
 struct Decision {
@@ -76,6 +104,10 @@ class SimExecutor final : public Executor {
   RunResult run(Task<void> main, SourceLocation where = SourceLocation::current());
 
   const SimOptions& options() const noexcept { return options_; }
+
+  // Fails the run as `assertion`, against the current task; the run stops at
+  // the next scheduling point. chanfuzz::require() calls this.
+  void fail_assertion(std::string message, SourceLocation where);
   std::uint64_t steps() const noexcept { return step_; }
 
   // ---- Executor ----
@@ -83,8 +115,8 @@ class SimExecutor final : public Executor {
   TaskRecord* current_task() noexcept override { return current_; }
   std::size_t num_tasks() const override { return live_; }
   std::vector<TaskInfo> tasks() const override;
-  bool schedule_point(SourceLocation where) override;
-  void poll_point(SourceLocation where) override;
+  bool schedule_point(const char* operation, SourceLocation where, const Blocker* subject) override;
+  void poll_point(const char* operation, SourceLocation where) override;
   void preempt(std::coroutine_handle<> self, PendingOp* op) override;
   void block(std::coroutine_handle<> self, WaitReason reason, SourceLocation where,
              const Blocker* blocker) override;
@@ -96,7 +128,7 @@ class SimExecutor final : public Executor {
   std::uint64_t new_object_id() override { return next_object_id_++; }
 
  private:
-  enum class Stop : std::uint8_t { none, panic, step_limit, diverged };
+  enum class Stop : std::uint8_t { none, panic, assertion, step_limit, diverged };
 
   std::uint64_t decide(DecisionKind kind, std::uint64_t options, TaskRecord* current,
                        bool clock_option);
@@ -113,6 +145,8 @@ class SimExecutor final : public Executor {
   void heap_sift_up(std::size_t i);
   void heap_sift_down(std::size_t i);
   std::vector<TaskInfo> live_task_infos() const;
+  void notify(SimEvent::Kind kind, const TaskRecord* task, const char* operation = "",
+              SourceLocation where = {}, const Blocker* subject = nullptr);
   void teardown();
 
   SimOptions options_;

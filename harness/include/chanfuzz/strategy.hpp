@@ -77,8 +77,12 @@ class RandomStrategy final : public Strategy {
   Rng rng_;
 };
 
-// Makes a strategy from its name ("random"). Throws std::invalid_argument
-// with a one-line message for an unknown one.
+// PCT with the given bug depth (>= 1): see strategies/pct.cpp.
+std::unique_ptr<Strategy> make_pct_strategy(std::uint64_t depth);
+
+// Makes a strategy from its name: "random" or "pct:<depth>" (depth 1-100).
+// ("replay" needs a trace: see ReplayStrategy and check().) Throws
+// std::invalid_argument with a one-line message for anything else.
 std::unique_ptr<Strategy> make_strategy(std::string_view spec);
 
 }  // namespace chanfuzz

@@ -222,7 +222,7 @@ class [[nodiscard]] RecvOp final : public PendingOp, public Blocker {
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> self) {
     self_ = self;
-    return detail::suspend_at_scheduling_point(*this, self, "Chan::recv", where_);
+    return detail::suspend_at_scheduling_point(*this, self, "chan receive", where_);
   }
   Recv<T> await_resume() {
     queued_ = false;  // a waker unlinked us and filled result_
@@ -310,7 +310,7 @@ class [[nodiscard]] SendOp final : public PendingOp, public Blocker {
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> self) {
     self_ = self;
-    return detail::suspend_at_scheduling_point(*this, self, "Chan::send", where_);
+    return detail::suspend_at_scheduling_point(*this, self, "chan send", where_);
   }
   void await_resume() {
     if (queued_) {
@@ -420,7 +420,7 @@ class Chan {
   // Wakes every blocked receiver ({T{}, false}) and sender (which panic).
   // Panics "close of nil channel" / "close of closed channel".
   void close(SourceLocation where = SourceLocation::current()) const {
-    detail::poll_point(where);
+    detail::poll_point("chan close", where);
     if (!state_) throw Panic(panic_message::close_of_nil);
     state_->lock.lock();
     if (state_->closed) {
@@ -435,7 +435,7 @@ class Chan {
   // Sends if that would not block; false otherwise (nil channel: false).
   // Panics "send on closed channel" on a closed channel.
   bool try_send(T value, SourceLocation where = SourceLocation::current()) const {
-    detail::poll_point(where);
+    detail::poll_point("chan try_send", where);
     if (!state_) return false;
     detail::Waiter* woken = nullptr;
     state_->lock.lock();
@@ -451,7 +451,7 @@ class Chan {
   // Receives if that would not block; std::nullopt otherwise (nil channel:
   // nullopt). A closed, drained channel gives {T{}, false}.
   std::optional<Recv<T>> try_recv(SourceLocation where = SourceLocation::current()) const {
-    detail::poll_point(where);
+    detail::poll_point("chan try_recv", where);
     if (!state_) return std::nullopt;
     Recv<T> result{};
     detail::Waiter* woken = nullptr;

@@ -9,7 +9,7 @@
 // The protocol of one blocking-capable operation (send, recv, select, lock,
 // wait, sleep, yield), all inside the awaiter's await_suspend:
 //
-//   1. schedule_point(where): the executor may decide to run another task
+//   1. schedule_point(operation, where, subject): the executor may decide to run another task
 //      first. true: go on at once (the fast path, nothing is suspended).
 //      false: call preempt(self, op) and suspend; when the executor picks the
 //      task again it calls op->attempt() on the task's behalf.
@@ -33,6 +33,7 @@
 #include <iosfwd>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "chanfuzz/clock.hpp"
@@ -159,8 +160,12 @@ class Executor {
   virtual std::vector<TaskInfo> tasks() const = 0;
 
   // ---- scheduling (see the protocol above) ----
-  virtual bool schedule_point(SourceLocation where) = 0;
-  virtual void poll_point(SourceLocation where) = 0;
+  // `operation` names it as Go names the wait ("chan send", "select",
+  // "sync.Mutex.Lock", "sleep", "yield"); `subject` describes what it acts on
+  // (may be null). Both are for logs and reports.
+  virtual bool schedule_point(const char* operation, SourceLocation where,
+                              const Blocker* subject) = 0;
+  virtual void poll_point(const char* operation, SourceLocation where) = 0;
   virtual void preempt(std::coroutine_handle<> self, PendingOp* op) = 0;
   virtual void block(std::coroutine_handle<> self, WaitReason reason, SourceLocation where,
                      const Blocker* blocker) = 0;
@@ -190,10 +195,12 @@ namespace detail {
 // Runs steps 1-2 of the protocol above for one operation, from its
 // await_suspend. Returns what await_suspend returns (true: stay suspended).
 template <class Op>
-bool suspend_at_scheduling_point(Op& op, std::coroutine_handle<> self, const char* name,
+bool suspend_at_scheduling_point(Op& op, std::coroutine_handle<> self, const char* operation,
                                  SourceLocation where) {
-  Executor& executor = require_executor(name);
-  if (!executor.schedule_point(where)) {
+  Executor& executor = require_executor(operation);
+  const Blocker* subject = nullptr;
+  if constexpr (std::is_base_of_v<Blocker, Op>) subject = &op;
+  if (!executor.schedule_point(operation, where, subject)) {
     executor.preempt(self, &op);
     return true;
   }
@@ -201,8 +208,8 @@ bool suspend_at_scheduling_point(Op& op, std::coroutine_handle<> self, const cha
 }
 
 // The step of a non-suspending operation (no-op outside an executor).
-inline void poll_point(SourceLocation where) {
-  if (Executor* executor = current_executor()) executor->poll_point(where);
+inline void poll_point(const char* operation, SourceLocation where) {
+  if (Executor* executor = current_executor()) executor->poll_point(operation, where);
 }
 
 }  // namespace detail

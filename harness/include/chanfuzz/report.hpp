@@ -1,0 +1,65 @@
+// Report: what check() and replay() found, for people (text()) and tools
+// (json()).
+//
+// text() follows one shape (DESIGN.md decision 10):
+//
+//   chanfuzz: leak: 1 task still blocked after main returned
+//
+//   task 2 "producer" [chan send, 3 steps]:
+//     <lambda>() at harness/scenarios/tutorial.cpp:21
+//       chan int #1 (cap 0, len 0; 1 sender, 0 receivers waiting), made at ...
+//   created by rand_stream_leak() in task 1 at harness/scenarios/tutorial.cpp:19
+//
+//   seed:     7 (run 7 of 1000, strategy random)
+//   trace:    cf1:AQgBCAEIAQgA
+//   replay:   chanfuzz replay rand_stream_leak --trace cf1:AQgBCAEIAQgA
+//
+// The JSON schema is in README.md ("Report JSON").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chanfuzz/debug.hpp"
+
+namespace chanfuzz {
+
+enum class FailureKind : std::uint8_t {
+  none,
+  leak,
+  deadlock,
+  panic,
+  assertion,
+  step_limit,
+  diverged
+};
+
+// "ok", "leak", "deadlock", "panic", "assertion", "step-limit", "diverged"
+const char* failure_kind_name(FailureKind kind) noexcept;
+
+struct Report {
+  bool ok() const noexcept { return kind == FailureKind::none; }
+
+  FailureKind kind = FailureKind::none;
+  std::uint64_t runs = 0;       // runs executed
+  std::uint64_t seed = 0;       // seed of the failing run
+  std::string trace;            // "cf1:..." replays the failing run
+  std::vector<TaskInfo> tasks;  // the tasks the failure is about
+
+  std::string scenario;          // its name, "" if unnamed
+  std::string strategy;          // "random", "pct:3", "replay"
+  std::string summary;           // the text after "chanfuzz: <category>: "
+  std::uint64_t steps = 0;       // scheduling steps of the failing run
+  std::uint64_t skipped = 0;     // runs abandoned at the step limit (StepLimit::skip)
+  std::uint64_t first_seed = 0;  // seed of the first run
+  std::uint64_t max_steps = 0;   // the step limit, when not the default (for the replay command)
+  double elapsed_s = 0;
+
+  // The command that replays the failing run.
+  std::string replay_command() const;
+  std::string text() const;
+  std::string json() const;
+};
+
+}  // namespace chanfuzz
