@@ -184,9 +184,8 @@ void SimExecutor::finish(TaskRecord* task) {
     result_.message = info.panic;
     result_.tasks.push_back(std::move(info));
   }
-  bool is_main = task == main_;
-  if (is_main) {
-    main_returned_ = true;
+  if (task == main_) {
+    main_returned_ = !task->task.exception();  // returned, not died
     main_ = nullptr;
   }
   task->task.reset();
@@ -509,7 +508,7 @@ void SimExecutor::teardown() {
   // Destroy every frame first (their awaiters unlink themselves, and user
   // destructors may still wake other tasks), then free the records.
   for (auto& task : tasks_) {
-    if (task) task->task.reset();
+    if (task) detail::destroy_frames(task->task);
   }
   tasks_.clear();
   runnable_.clear();

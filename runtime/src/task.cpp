@@ -2,6 +2,7 @@
 #include "chanfuzz/task.hpp"
 
 #include <ostream>
+#include <vector>
 
 #include "chanfuzz/executor.hpp"
 
@@ -22,6 +23,18 @@ bool detail::YieldOp::await_suspend(std::coroutine_handle<> self) {
   if (executor.schedule_point("yield", where_, nullptr)) return false;
   executor.preempt(self, nullptr);
   return true;
+}
+
+void detail::destroy_frames(Task<void>& root) noexcept {
+  if (!root) return;
+  std::vector<PromiseBase*> chain;
+  for (PromiseBase* p = &root.handle().promise(); p; p = p->child) chain.push_back(p);
+  for (std::size_t i = chain.size(); i-- > 1;) {
+    PromiseBase* promise = chain[i];
+    if (promise->owner) promise->forget_owner(promise->owner);  // its Task in the parent's frame
+    promise->self.destroy();
+  }
+  root.reset();
 }
 
 std::size_t num_tasks() {

@@ -1,10 +1,13 @@
 // Task dumps: what a task is, where it waits, on what, and who created it,
-// printed the way Go prints a goroutine in a pprof debug=2 dump.
+// printed the way Go prints a goroutine in a pprof debug=2 dump:
 //
 //   task 3 "producer" [chan send, 12 steps]:
-//   producer() at examples/leak.cpp:14
-//       chan int (cap 0, len 0, 1 sender, 0 receivers waiting), made at examples/leak.cpp:9
+//     <lambda>() at examples/leak.cpp:14
+//       chan int #1 (cap 0, len 0; 1 sender, 0 receivers waiting), made at examples/leak.cpp:9
 //   created by main_task() in task 1 at examples/leak.cpp:20
+//
+// The state is Go's wait reason; "12 steps" counts the scheduling steps since
+// the task began to wait, followed by the executor time when it moved.
 #pragma once
 
 #include <cstddef>

@@ -65,6 +65,11 @@ template <class T>
 inline constexpr bool is_channel_case_v<SendOp<T>> = true;
 
 template <class C>
+inline constexpr bool is_send_case_v = false;
+template <class T>
+inline constexpr bool is_send_case_v<SendOp<T>> = true;
+
+template <class C>
 concept SelectCase = is_default_case_v<C> || is_channel_case_v<C>;
 }  // namespace detail
 
@@ -74,7 +79,9 @@ concept SelectCase = is_default_case_v<C> || is_channel_case_v<C>;
 template <class... Cases>
 class SelectResult {
  public:
-  using variant_type = std::variant<typename Cases::result_type...>;
+  // select() with no cases never completes; monostate keeps its type well-formed.
+  using variant_type = std::conditional_t<sizeof...(Cases) == 0, std::variant<std::monostate>,
+                                          std::variant<typename Cases::result_type...>>;
 
   explicit SelectResult(variant_type result) : result_(std::move(result)) {}
 
@@ -185,13 +192,41 @@ class [[nodiscard]] SelectOp final : public PendingOp, public Blocker {
                      this);
       return false;
     }
-    // Pass 2: wait in every case.
+    // Pass 2: wait in every case. Cases on the same channel in the same
+    // direction share its queue, and the first of them in the queue is the
+    // one a counterpart completes: which one that is, is a decision (Go's
+    // lock order among duplicates is random too).
     TaskRecord* task = executor.current_task();
+    std::array<detail::ChanCore*, kCases + 1> core{};
+    std::array<bool, kCases + 1> sends{};
     for_each_case([&](auto& c, std::size_t i) {
       if constexpr (detail::is_channel_case_v<std::decay_t<decltype(c)>>) {
-        if (c.core()) c.link_locked(&state_, static_cast<std::uint32_t>(i), task);
+        core[i] = c.core();
+        sends[i] = detail::is_send_case_v<std::decay_t<decltype(c)>>;
       }
     });
+    auto link = [&](std::size_t index) {
+      for_case(index, [&](auto& c) {
+        if constexpr (detail::is_channel_case_v<std::decay_t<decltype(c)>>) {
+          c.link_locked(&state_, static_cast<std::uint32_t>(index), task);
+        }
+      });
+    };
+    std::array<bool, kCases + 1> done{};
+    for (std::size_t i = 0; i < kCases; ++i) {
+      if (!core[i] || done[i]) continue;
+      std::array<std::size_t, kCases + 1> group{};
+      std::size_t size = 0;
+      for (std::size_t j = i; j < kCases; ++j) {
+        if (core[j] == core[i] && sends[j] == sends[i]) group[size++] = j;
+      }
+      std::size_t first = size > 1 ? executor.choose(DecisionKind::select_case, size) : 0;
+      link(group[first]);
+      for (std::size_t k = 0; k < size; ++k) {
+        if (k != first) link(group[k]);
+        done[group[k]] = true;
+      }
+    }
     linked_ = true;
     executor.block(self_, WaitReason::select, where_, this);
     unlock_all();
