@@ -4,8 +4,13 @@
 //
 //   trace     = "cf1:" payload-b64       ; the payload in base64url (RFC 4648 §5),
 //                                        ; alphabet A-Z a-z 0-9 - _, no padding
-//   payload   = version *decision
+//   payload   = version *decision checksum
 //   version   = %x01
+//   checksum  = 4OCTET                   ; FNV-1a (32 bits, little endian) of
+//                                        ; version and decisions: a pasted
+//                                        ; trace that lost or changed a
+//                                        ; character is rejected, not replayed
+//                                        ; as some other schedule
 //   decision  = header value
 //   header    = varint                   ; options * 4 + kind
 //   value     = varint                   ; the option taken, < options
@@ -19,6 +24,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <sstream>
 
 namespace chanfuzz {
@@ -60,6 +66,24 @@ std::string base64url(const std::string& bytes) {
 
 [[noreturn]] void fail(const std::string& what) { throw TraceError("malformed trace: " + what); }
 
+std::uint32_t fnv1a(std::string_view bytes) {
+  std::uint32_t hash = 2166136261u;
+  for (char c : bytes) {
+    hash ^= static_cast<std::uint8_t>(c);
+    hash *= 16777619u;
+  }
+  return hash;
+}
+
+// A character as it may be shown in a one-line message.
+std::string printable(char c) {
+  auto byte = static_cast<unsigned char>(c);
+  if (byte >= 0x20 && byte < 0x7f) return std::string("'") + c + "'";
+  char buffer[8];
+  std::snprintf(buffer, sizeof buffer, "0x%02x", byte);
+  return buffer;
+}
+
 std::string unbase64url(std::string_view text) {
   static const std::array<int, 256> value = [] {
     std::array<int, 256> table{};
@@ -76,8 +100,8 @@ std::string unbase64url(std::string_view text) {
     int v = value[static_cast<unsigned char>(text[i])];
     if (v < 0) {
       std::ostringstream message;
-      message << "character " << (i + kPrefix.size() + 1) << " ('" << text[i]
-              << "') is not base64url (A-Z a-z 0-9 - _)";
+      message << "character " << (i + kPrefix.size() + 1) << " (" << printable(text[i])
+              << ") is not base64url (A-Z a-z 0-9 - _)";
       fail(message.str());
     }
     buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
@@ -93,7 +117,8 @@ std::string unbase64url(std::string_view text) {
 
 class Reader {
  public:
-  explicit Reader(const std::string& bytes) : bytes_(bytes) {}
+  // `bytes` without the checksum.
+  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
   bool done() const { return at_ == bytes_.size(); }
   std::uint64_t varint(const char* what, std::size_t decision) {
     std::uint64_t v = 0;
@@ -114,11 +139,18 @@ class Reader {
   static std::string where(std::size_t decision) {
     return "decision " + std::to_string(decision) + " ";
   }
-  const std::string& bytes_;
+  std::string_view bytes_;
   std::size_t at_ = 1;  // after the version byte
 };
 
 }  // namespace
+
+std::string detail::frame_trace_payload(std::string_view payload) {
+  std::string bytes(payload);
+  std::uint32_t checksum = fnv1a(bytes);
+  for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>((checksum >> (8 * i)) & 0xff));
+  return std::string(kPrefix) + base64url(bytes);
+}
 
 std::string encode_trace(const std::vector<Decision>& decisions) {
   std::string bytes;
@@ -128,7 +160,7 @@ std::string encode_trace(const std::vector<Decision>& decisions) {
     put_varint(bytes, d.options * 4 + static_cast<std::uint64_t>(d.kind));
     put_varint(bytes, d.value);
   }
-  return std::string(kPrefix) + base64url(bytes);
+  return detail::frame_trace_payload(bytes);
 }
 
 std::vector<Decision> decode_trace(std::string_view trace) {
@@ -146,8 +178,16 @@ std::vector<Decision> decode_trace(std::string_view trace) {
     fail("its version byte is " + std::to_string(static_cast<std::uint8_t>(bytes[0])) +
          ", expected 1");
   }
+  if (bytes.size() < 5) fail("it is too short to hold a version and a checksum");
+  std::string_view body(bytes.data(), bytes.size() - 4);
+  std::uint32_t stored = 0;
+  for (int i = 0; i < 4; ++i) {
+    stored |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[body.size() + i]))
+              << (8 * i);
+  }
+  if (stored != fnv1a(body)) fail("its checksum does not match (a character was lost or changed)");
   std::vector<Decision> out;
-  Reader reader(bytes);
+  Reader reader(body);
   while (!reader.done()) {
     std::size_t index = out.size();
     std::uint64_t header = reader.varint("header", index);

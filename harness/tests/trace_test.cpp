@@ -58,9 +58,21 @@ RC_GTEST_PROP(Trace, decoding_arbitrary_text_never_crashes, (const std::string& 
   }
 }
 
-TEST(Trace, empty_run_encodes_to_the_version_byte_only) {
-  EXPECT_EQ(encode_trace({}), "cf1:AQ");
-  EXPECT_TRUE(decode_trace("cf1:AQ").empty());
+TEST(Trace, empty_run_encodes_to_the_version_byte_and_checksum) {
+  const std::string empty = encode_trace({});
+  EXPECT_EQ(empty.size(), 4u + 7u);  // "cf1:" + base64url of 5 bytes
+  EXPECT_TRUE(decode_trace(empty).empty());
+}
+
+TEST(Trace, a_changed_or_lost_character_is_caught_by_the_checksum) {
+  const std::string trace =
+      encode_trace({{DecisionKind::task, 3, 1}, {DecisionKind::random, 9, 4}});
+  for (std::size_t i = 4; i < trace.size(); ++i) {
+    std::string changed = trace;
+    changed[i] = changed[i] == 'A' ? 'B' : 'A';
+    expect_malformed(changed);
+    expect_malformed(trace.substr(0, i));
+  }
 }
 
 TEST(Trace, malformed_traces_name_the_problem) {
@@ -68,15 +80,30 @@ TEST(Trace, malformed_traces_name_the_problem) {
   EXPECT_NE(expect_malformed("cf2:AQ").find("version 'cf2' is not supported"), std::string::npos);
   EXPECT_NE(expect_malformed("cf1:").find("empty"), std::string::npos);
   EXPECT_NE(expect_malformed("cf1:A!Q").find("character 6 ('!')"), std::string::npos);
-  EXPECT_NE(expect_malformed("cf1:Ag").find("version byte is 2"), std::string::npos);
-  // A header without its value.
+  EXPECT_NE(expect_malformed("cf1:AQ\n").find("character 7 (0x0a)"), std::string::npos);
+  EXPECT_NE(expect_malformed(detail::frame_trace_payload("\x02")).find("version byte is 2"),
+            std::string::npos);
+  EXPECT_NE(expect_malformed("cf1:AQ").find("too short"), std::string::npos);
+  EXPECT_NE(expect_malformed(encode_trace({}) + "AA").find("length"), std::string::npos);
+  // A header without its value: options 3, task (header 12).
+  EXPECT_NE(expect_malformed(detail::frame_trace_payload("\x01\x0c")).find("decision 0 ends"),
+            std::string::npos);
+  // A value out of range: options 2, value 2.
   EXPECT_NE(
-      expect_malformed(encode_trace({{DecisionKind::task, 3, 1}}).substr(0, 7)).find("decision 0"),
+      expect_malformed(detail::frame_trace_payload("\x01\x08\x02")).find("takes option 2 of 2"),
       std::string::npos);
-  // A value out of range: options 2, value 2 (bytes 01 08 02).
-  EXPECT_NE(expect_malformed("cf1:AQgC").find("takes option 2 of 2"), std::string::npos);
-  // A decision with one option is never recorded (bytes 01 04 00).
-  EXPECT_NE(expect_malformed("cf1:AQQA").find("has 1 options"), std::string::npos);
+  // A decision with one option is never recorded.
+  EXPECT_NE(expect_malformed(detail::frame_trace_payload(std::string("\x01\x04\x00", 3)))
+                .find("has 1 options"),
+            std::string::npos);
+  // A varint with a redundant zero group.
+  EXPECT_NE(expect_malformed(detail::frame_trace_payload(std::string("\x01\x88\x00\x00", 4)))
+                .find("redundant"),
+            std::string::npos);
+  for (const std::string& message :
+       {expect_malformed(std::string("cf1:A\0Q", 7)), expect_malformed("cf1:AQ\n")}) {
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "one line: " << message;
+  }
 }
 
 namespace {

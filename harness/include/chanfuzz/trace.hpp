@@ -26,6 +26,12 @@ class TraceError : public std::invalid_argument {
 };
 
 std::string encode_trace(const std::vector<Decision>& decisions);
+
+namespace detail {
+// A trace string around raw payload bytes (version and decisions, not
+// checksummed yet): for tests and fuzzers that build malformed payloads.
+std::string frame_trace_payload(std::string_view payload);
+}  // namespace detail
 // Throws TraceError.
 std::vector<Decision> decode_trace(std::string_view trace);
 
