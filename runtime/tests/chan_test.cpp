@@ -675,7 +675,10 @@ Task<> expect_closed_and_drained(Ops o) {
 Task<> closed_unbuffered(Via via) {
   auto c = make_chan<int>();
   c.close();
-  co_await expect_closed_and_drained(Ops{c, via, make_chan<bool>()});
+  // A named local: an aggregate temporary with Chan members inside the
+  // co_await statement is destroyed twice by g++ 12 (README, pitfalls).
+  Ops ops{c, via, make_chan<bool>()};
+  co_await expect_closed_and_drained(ops);
 }
 
 TEST(ClosedChan, unbuffered_closed_receives_zero_false_and_every_send_form_panics) {
