@@ -13,6 +13,9 @@ mark_as_advanced(CHANFUZZ_INSTALL_CMAKEDIR)
 
 # chanfuzz::runtime, chanfuzz::harness (set beside their targets) and chanfuzz::chanfuzz.
 set(_cf_exported_targets chanfuzz_runtime chanfuzz_harness chanfuzz)
+if(TARGET chanfuzz_cli)
+  list(APPEND _cf_exported_targets chanfuzz_cli)  # chanfuzz::cli: cli_main() for users' own tools
+endif()
 set_target_properties(chanfuzz PROPERTIES EXPORT_NAME chanfuzz)
 
 # Public headers (detail/ included: the public headers use it).

@@ -1,0 +1,439 @@
+// cli_main(): the command line (CLI11), the `list` command, and the helpers
+// the commands share (number parsing, scenario lookup, the progress line).
+#include "chanfuzz/cli.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "chanfuzz/strategy.hpp"
+#include "commands.hpp"
+
+#ifndef CHANFUZZ_VERSION
+#define CHANFUZZ_VERSION "unknown"
+#endif
+
+namespace chanfuzz {
+
+namespace cli {
+
+namespace {
+
+constexpr std::array<std::string_view, 4> kCommands = {"list", "run", "replay", "minimize"};
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// CLI11's message as one line.
+std::string one_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  // CLI11's "The following argument was not expected: extra".
+  for (std::string_view prefix : {"The following argument was not expected: ",
+                                  "The following arguments were not expected: "}) {
+    if (text.starts_with(prefix)) {
+      std::string rest = text.substr(prefix.size());
+      if (rest.find(' ') == std::string::npos) return "unexpected argument '" + rest + "'";
+      // CLI11 2.1 lists several in reverse order (rjoin of an in-order list).
+      std::vector<std::string> words;
+      for (std::size_t at = 0; at <= rest.size();) {
+        std::size_t end = std::min(rest.find(' ', at), rest.size());
+        words.push_back(rest.substr(at, end - at));
+        at = end + 1;
+      }
+      std::string listed;
+      for (auto it = words.rbegin(); it != words.rend(); ++it) {
+        listed += (listed.empty() ? "'" : " '") + *it + "'";
+      }
+      return "unexpected arguments: " + listed;
+    }
+  }
+  // "--runs: 1 required N missing" says more plainly that the value is missing.
+  const std::string_view required = ": 1 required ";
+  if (auto at = text.find(required);
+      at != std::string::npos && text.size() > 8 && text.ends_with(" missing")) {
+    std::string type = text.substr(at + required.size(), text.size() - 8 - (at + required.size()));
+    return text.substr(0, at) + ": a value is missing (" + type + ")";
+  }
+  return text;
+}
+
+int usage_error(std::string message) {
+  std::replace(message.begin(), message.end(), '\n', ' ');  // one line, whatever it quotes
+  std::cout.flush();
+  std::cerr << "chanfuzz: " << message << "\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+// ---- parsing and lookup ----
+
+std::uint64_t parse_whole(std::string_view flag, const std::string& text) {
+  std::uint64_t value = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  auto [end, error] = std::from_chars(first, last, value);
+  if (error == std::errc::result_out_of_range) {
+    throw UsageError(fmt::format("{}: '{}' is too large", flag, text));
+  }
+  if (text.empty() || error != std::errc() || end != last) {
+    throw UsageError(fmt::format("{}: '{}' is not a whole number", flag, text));
+  }
+  return value;
+}
+
+double parse_seconds(std::string_view flag, const std::string& text) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) {
+    throw UsageError(fmt::format("{}: '{}' is not a number of seconds (0 or more)", flag, text));
+  }
+  return value;
+}
+
+std::string parse_strategy(std::string_view flag, const std::string& text) {
+  if (text == "replay") {
+    throw UsageError(
+        fmt::format("{}: 'replay' needs a trace: {} replay <scenario> --trace cf1:... replays one",
+                    flag, command_name()));
+  }
+  try {
+    return make_strategy(text)->name();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("{}: {}", flag, e.what()));
+  }
+}
+
+const ScenarioInfo& find_scenario_or_fail(const std::string& name) {
+  if (const ScenarioInfo* found = find_scenario(name)) return *found;
+  const ScenarioInfo* closest = nullptr;
+  std::size_t best = 3;  // suggest names within edit distance 2
+  for (const ScenarioInfo& scenario : scenarios()) {
+    std::size_t distance = edit_distance(name, scenario.name);
+    if (distance < best) {
+      best = distance;
+      closest = &scenario;
+    }
+  }
+  std::string message = fmt::format("unknown scenario '{}'", name);
+  if (closest) message += fmt::format("; did you mean '{}'?", closest->name);
+  if (scenarios().empty()) {
+    message += " (no scenario is registered in this program)";
+  } else {
+    message += fmt::format(" ({} list shows them)", command_name());
+  }
+  throw UsageError(message);
+}
+
+const char* expectation_name(FailureKind expected) noexcept {
+  return expected == FailureKind::none ? "pass" : failure_kind_name(expected);
+}
+
+Config environment_applied(Config config) {
+  try {
+    return apply_environment(std::move(config));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
+int exit_status(const Report& report) noexcept {
+  if (report.ok()) return kExitOk;
+  return report.kind == FailureKind::diverged ? kExitUsage : kExitFailure;
+}
+
+std::string group_digits(std::uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// ---- the progress line ----
+
+bool stderr_is_terminal() noexcept { return ::isatty(STDERR_FILENO) == 1; }
+
+void ProgressLine::show(const std::string& text) {
+  if (!enabled_) return;
+  // "\033[K" erases what a longer previous line left to the right.
+  std::fprintf(stderr, "\r%s\033[K", text.c_str());
+  std::fflush(stderr);
+  shown_ = true;
+}
+
+void ProgressLine::clear() {
+  if (!shown_) return;
+  std::fputs("\r\033[K", stderr);
+  std::fflush(stderr);
+  shown_ = false;
+}
+
+std::string progress_text(std::string_view scenario, const Progress& progress) {
+  double rate =
+      progress.elapsed_s > 0 ? static_cast<double>(progress.runs) / progress.elapsed_s : 0;
+  std::string text = fmt::format(
+      "{}: {} runs  {} runs/s  {:.1f}s  strategy {}", scenario, group_digits(progress.runs),
+      group_digits(static_cast<std::uint64_t>(rate)), progress.elapsed_s, progress.strategy);
+  if (progress.skipped > 0) {
+    text += fmt::format("  ({} abandoned at the step limit)", group_digits(progress.skipped));
+  }
+  return text;
+}
+
+// ---- list ----
+
+int list_command(bool json) {
+  const auto& all = scenarios();
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const ScenarioInfo& scenario : all) {
+      out.push_back({{"name", scenario.name},
+                     {"description", scenario.description},
+                     {"expected", expectation_name(scenario.expected)},
+                     {"defined_at", format_location(scenario.where)}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (all.empty()) {
+    std::cout << "no scenario is registered in this program\n";
+    return kExitOk;
+  }
+  std::size_t name_width = std::string_view("scenario").size();
+  std::size_t expected_width = std::string_view("expected").size();
+  for (const ScenarioInfo& scenario : all) {
+    name_width = std::max(name_width, scenario.name.size());
+    expected_width =
+        std::max(expected_width, std::string_view(expectation_name(scenario.expected)).size());
+  }
+  std::cout << fmt::format("{:<{}}  {:<{}}  {}\n", "scenario", name_width, "expected",
+                           expected_width, "description");
+  for (const ScenarioInfo& scenario : all) {
+    std::cout << fmt::format("{:<{}}  {:<{}}  {}\n", scenario.name, name_width,
+                             expectation_name(scenario.expected), expected_width,
+                             scenario.description);
+  }
+  return kExitOk;
+}
+
+}  // namespace cli
+
+// ---- the command line ----
+
+namespace {
+
+// The program name for replay commands: "chanfuzz" when the file is called
+// chanfuzz (wherever it lives), else argv[0] as given.
+void set_command_name_from(const char* argv0) {
+  if (argv0 == nullptr || *argv0 == '\0') return;
+  std::string_view path(argv0);
+  std::string_view base = path.substr(path.find_last_of('/') + 1);  // npos + 1 == 0
+  set_command_name(base == "chanfuzz" ? std::string("chanfuzz") : std::string(path));
+}
+
+const char* const kFooter =
+    "Exit status: 0 no failure, 1 a failure was found, 2 bad usage or input (one line on "
+    "stderr).";
+
+int dispatch(int argc, char** argv) {
+  using namespace cli;
+  const std::string name = command_name();
+
+  // An unknown command is named as such (CLI11 would call it an extra argument).
+  if (argc >= 2 && argv[1][0] != '-' &&
+      std::find(kCommands.begin(), kCommands.end(), std::string_view(argv[1])) == kCommands.end()) {
+    return usage_error(fmt::format("unknown command '{}' (list, run, replay, minimize; {} --help)",
+                                   argv[1], name));
+  }
+
+  CLI::App app(
+      "chanfuzz explores the schedules of registered scenarios on a deterministic simulator and "
+      "reports leaks, deadlocks, panics and assertion failures, each with a trace that replays "
+      "it.",
+      name);
+  app.set_version_flag("--version", std::string("chanfuzz ") + CHANFUZZ_VERSION,
+                       "Print the version and exit");
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.footer(kFooter);
+
+  const std::string scenario_help = fmt::format("The scenario ({} list shows them)", name);
+
+  // list
+  bool list_json = false;
+  CLI::App* list = app.add_subcommand("list", "List the scenarios: name, expectation, description");
+  list->add_flag("--json", list_json, "Print them as JSON");
+  list->footer("Exit status: 0, or 2 for bad usage.");
+
+  // run
+  RunArgs run_args;
+  std::string run_runs, run_seed, run_strategy, run_time, run_max_steps;
+  CLI::App* run = app.add_subcommand(
+      "run", "Run a scenario under many schedules; stop at the first failure and report it");
+  run->add_option("scenario", run_args.scenario, scenario_help)->type_name("NAME");
+  run->add_flag("--all", run_args.all,
+                "Run every scenario and compare the results with their expectations");
+  CLI::Option* runs_option = run->add_option(
+      "--runs", run_runs, "Runs at most (default 1000; 2000 each with --all; 0: until --time)");
+  runs_option->type_name("N");
+  CLI::Option* seed_option =
+      run->add_option("--seed", run_seed, "Base seed: run i uses seed S+i (default 1)");
+  seed_option->type_name("S");
+  CLI::Option* strategy_option =
+      run->add_option("--strategy", run_strategy, "random (default) or pct:<depth>, depth 1-100");
+  strategy_option->type_name("S");
+  CLI::Option* time_option =
+      run->add_option("--time", run_time, "Stop after SEC seconds (per scenario with --all)");
+  time_option->type_name("SEC");
+  CLI::Option* max_steps_option =
+      run->add_option("--max-steps", run_max_steps,
+                      "Scheduling steps per run before it is cut off (default 100000)");
+  max_steps_option->type_name("N");
+  run->add_flag("--skip-step-limit", run_args.skip_step_limit,
+                "Abandon a run that reaches --max-steps and go on, instead of failing as "
+                "step-limit");
+  run->add_flag("--json", run_args.json, "Print the report as JSON (no progress line)");
+  run->footer(
+      "The environment applies on top of the flags: CHANFUZZ_RUNS, CHANFUZZ_SEED, "
+      "CHANFUZZ_STRATEGY, CHANFUZZ_TIME, CHANFUZZ_MAX_STEPS, CHANFUZZ_ON_STEP_LIMIT=fail|skip.\n"
+      "Exit status: 0 no failure (--all: every scenario as expected), 1 a failure was found "
+      "(--all: a scenario not as expected), 2 bad usage or input.");
+
+  // replay
+  ReplayArgs replay_args;
+  std::string replay_trace, replay_seed, replay_strategy, replay_max_steps;
+  CLI::App* replay = app.add_subcommand(
+      "replay", "Replay one run, from its trace or its seed, and report how it ends");
+  replay->add_option("scenario", replay_args.scenario, scenario_help)->type_name("NAME");
+  CLI::Option* trace_option =
+      replay->add_option("--trace", replay_trace, "The trace of the run, from a report");
+  trace_option->type_name("cf1:...");
+  CLI::Option* replay_seed_option =
+      replay->add_option("--seed", replay_seed, "The seed of the run (the report's seed: line)");
+  replay_seed_option->type_name("S");
+  CLI::Option* replay_strategy_option = replay->add_option(
+      "--strategy", replay_strategy, "With --seed: the strategy of the run (default random)");
+  replay_strategy_option->type_name("S");
+  replay->add_flag("--verbose", replay_args.verbose,
+                   "Print the interleaving step by step before the report");
+  replay->add_flag("--json", replay_args.json, "Print the report as JSON");
+  CLI::Option* replay_max_steps_option =
+      replay->add_option("--max-steps", replay_max_steps,
+                         "Scheduling steps before the run is cut off (default 100000)");
+  replay_max_steps_option->type_name("N");
+  replay->footer(
+      "Give --trace or --seed. Exit status: 0 the run passes, 1 it fails (it reproduces), 2 bad "
+      "usage or input (also a trace that no longer fits the scenario: diverged).");
+
+  // minimize
+  CLI::App* minimize = app.add_subcommand(
+      "minimize", "(not implemented yet) Shorten a failing trace, keeping the failure");
+  std::string minimize_scenario, minimize_trace;
+  minimize->add_option("scenario", minimize_scenario, "The scenario")->type_name("NAME");
+  minimize->add_option("--trace", minimize_trace, "The failing trace")->type_name("cf1:...");
+  minimize->allow_extras();
+  minimize->footer(
+      "Not implemented yet: it arrives with systematic exploration. Exit status: 2 for now.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << e.what() << "\n";
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    return usage_error(one_line(e.what()));
+  }
+
+  auto given = [](CLI::Option* option, const std::string& value) {
+    return option->count() > 0 ? std::optional<std::string>(value) : std::nullopt;
+  };
+
+  if (list->parsed()) return list_command(list_json);
+  if (run->parsed()) {
+    run_args.runs = given(runs_option, run_runs);
+    run_args.seed = given(seed_option, run_seed);
+    run_args.strategy = given(strategy_option, run_strategy);
+    run_args.time = given(time_option, run_time);
+    run_args.max_steps = given(max_steps_option, run_max_steps);
+    if (run_args.all) {
+      if (!run_args.scenario.empty()) {
+        throw UsageError(fmt::format("run: give a scenario or --all, not both ('{}' and --all)",
+                                     run_args.scenario));
+      }
+      return run_all_command(run_args);
+    }
+    if (run_args.scenario.empty()) {
+      throw UsageError(
+          fmt::format("run: give a scenario or --all ({} list shows the scenarios)", name));
+    }
+    return run_command(run_args);
+  }
+  if (replay->parsed()) {
+    replay_args.trace = given(trace_option, replay_trace);
+    replay_args.seed = given(replay_seed_option, replay_seed);
+    replay_args.strategy = given(replay_strategy_option, replay_strategy);
+    replay_args.max_steps = given(replay_max_steps_option, replay_max_steps);
+    if (replay_args.scenario.empty()) {
+      throw UsageError(fmt::format("replay: give a scenario ({} list shows the scenarios)", name));
+    }
+    return replay_command(replay_args);
+  }
+  if (minimize->parsed()) {
+    throw UsageError(fmt::format(
+        "minimize: not implemented yet (it arrives with systematic exploration); {} replay "
+        "<scenario> --trace cf1:... replays a trace",
+        name));
+  }
+  throw UsageError(
+      fmt::format("a command is needed: list, run, replay or minimize ({} --help)", name));
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  try {
+    if (argc >= 1 && argv != nullptr) set_command_name_from(argv[0]);
+    return dispatch(argc, argv);
+  } catch (const cli::UsageError& e) {
+    return cli::usage_error(e.what());
+  } catch (const std::exception& e) {
+    // check() and replay() throw std::invalid_argument for a bad
+    // configuration; anything else is unexpected, but still one line.
+    return cli::usage_error(cli::one_line(e.what()));
+  } catch (...) {
+    return cli::usage_error("unexpected error (not a std::exception)");
+  }
+}
+
+}  // namespace chanfuzz
