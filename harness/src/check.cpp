@@ -169,6 +169,11 @@ Report check(Scenario scenario, Config config) {
     return replay(std::move(scenario), config.trace, config.name);
   }
   std::unique_ptr<Strategy> strategy = make_strategy(config.strategy);
+  if (strategy->wants_step_estimate()) {
+    RandomStrategy calibration;
+    SimExecutor sim(SimOptions{.seed = 0, .max_steps = config.max_steps, .strategy = &calibration});
+    strategy->set_step_estimate(sim.run(scenario()).steps);
+  }
 
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();

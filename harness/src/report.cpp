@@ -86,7 +86,7 @@ std::string Report::replay_command() const {
 std::string Report::text() const {
   std::ostringstream out;
   if (ok()) {
-    out << fmt::format("chanfuzz: ok: {} runs, no failure", runs);
+    out << fmt::format("chanfuzz: ok: {} {}, no failure", runs, runs == 1 ? "run" : "runs");
     if (!scenario.empty()) out << " in " << scenario;
     out << fmt::format(" (strategy {}", strategy);
     if (strategy != "replay" && runs > 0) {

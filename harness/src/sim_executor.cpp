@@ -273,9 +273,9 @@ void SimExecutor::block(std::coroutine_handle<> self, WaitReason reason, SourceL
   task->blocker = blocker;
   task->blocked_step = step_;
   task->blocked_time = now_;
-  if (options_.observer) {
-    notify(SimEvent::Kind::blocked, task, wait_reason_name(reason), where, blocker);
-  }
+  // No subject: block() runs under the object's lock, and describing the
+  // object would take it again. The operation event before names it.
+  if (options_.observer) notify(SimEvent::Kind::blocked, task, wait_reason_name(reason), where);
 }
 
 void SimExecutor::wake(TaskRecord* task, PendingOp* retry) {

@@ -12,9 +12,12 @@
 // - Tasks appear while the run goes on. A new task gets a priority at a
 //   uniformly random rank among the existing ones (the paper knows n up
 //   front).
-// - k is not known. We estimate it as the largest step count seen in earlier
-//   runs of this strategy object (50 for the first run), and draw the change
-//   points from [1, k].
+// - k is not known up front. check() measures it in one calibration run
+//   (the random strategy with seed 0) and hands it over through
+//   set_step_estimate(); we draw the change points from [1, k]. Without a
+//   calibration k is 50. shuttle instead carries the largest step count seen
+//   from run to run, which makes run i depend on runs 0..i-1; ours depends on
+//   its seed alone, so a seed replays on its own.
 // - Choices that are not about tasks (select cases, due timers, random(n))
 //   are uniform, from the same seeded generator, as is the clock option
 //   (probability 1/8, as in the random strategy): PCT says nothing of them.
@@ -43,13 +46,14 @@ class PctStrategy final : public Strategy {
       change_points_.push_back(1 + rng_.below(step_estimate_));
     std::sort(change_points_.begin(), change_points_.end());
     next_change_ = 0;
-    max_step_ = 0;
   }
 
-  void end_run() override { step_estimate_ = std::max<std::uint64_t>(step_estimate_, max_step_); }
+  bool wants_step_estimate() const override { return true; }
+  void set_step_estimate(std::uint64_t steps) override {
+    step_estimate_ = std::max<std::uint64_t>(steps, 1);
+  }
 
   std::uint64_t choose(const DecisionPoint& point) override {
-    max_step_ = std::max(max_step_, point.step);
     if (point.kind != DecisionKind::task) return rng_.below(point.options);
     if (point.clock_option && rng_.chance(1, 8)) return point.options - 1;
     std::uint64_t tasks = point.options - (point.clock_option ? 1 : 0);
@@ -92,7 +96,6 @@ class PctStrategy final : public Strategy {
   std::vector<std::uint64_t> change_points_;
   std::size_t next_change_ = 0;
   std::uint64_t step_estimate_ = 50;
-  std::uint64_t max_step_ = 0;
 };
 
 }  // namespace

@@ -56,7 +56,7 @@ struct SimEvent {
   std::string_view task_name{};
   const char* operation = "";
   SourceLocation where;
-  const Blocker* subject = nullptr;  // what the operation acts on, if anything
+  const Blocker* subject = nullptr;  // operation: what it acts on (null for the others)
   TimePoint now{};
 };
 
@@ -101,7 +101,8 @@ class SimExecutor final : public Executor {
   SimExecutor& operator=(const SimExecutor&) = delete;
 
   // Runs `main` (named "main") to the end of the run. Once per executor.
-  RunResult run(Task<void> main, SourceLocation where = SourceLocation::current());
+  // `where`, if given, is reported as main's creation site (Go prints none).
+  RunResult run(Task<void> main, SourceLocation where = {});
 
   const SimOptions& options() const noexcept { return options_; }
 

@@ -59,6 +59,13 @@ class Strategy {
   // stops as `diverged`.
   virtual std::uint64_t choose(const DecisionPoint& point) = 0;
   virtual void end_run() {}
+  // How many scheduling steps a run of this scenario takes, measured by
+  // check() in one calibration run (random strategy, seed 0) before the
+  // first run, when wants_step_estimate() says so. PCT places its change
+  // points among them. Being the same for every run of a check, it keeps
+  // each run a function of its seed alone, so `--seed S` replays run S.
+  virtual bool wants_step_estimate() const { return false; }
+  virtual void set_step_estimate(std::uint64_t /*steps*/) {}
   // After an out-of-range answer: why the strategy could not go on (one line).
   virtual std::string divergence() const { return {}; }
 };
