@@ -5,8 +5,14 @@ add_executable(chanfuzz_catalogue_test catalogue_test.cpp)
 target_link_libraries(chanfuzz_catalogue_test PRIVATE chanfuzz_scenarios chanfuzz_harness
                                                       GTest::gtest_main)
 # The test reads harness/scenarios/tutorial.cpp to find the line a leak blocks at.
+if(CHANFUZZ_SANITIZE)
+  set(_cf_sanitized 1)
+else()
+  set(_cf_sanitized 0)
+endif()
 target_compile_definitions(chanfuzz_catalogue_test
-                           PRIVATE CHANFUZZ_SOURCE_DIR="${chanfuzz_SOURCE_DIR}")
+                           PRIVATE CHANFUZZ_SOURCE_DIR="${chanfuzz_SOURCE_DIR}"
+                                   CHANFUZZ_SANITIZED_BUILD=${_cf_sanitized})
 chanfuzz_set_warnings(chanfuzz_catalogue_test)
 # One ctest per scenario and check (TEST_P), so ctest -j runs them side by
 # side. Measured in a g++ Debug build: the slowest ctest (10,000 runs of one
