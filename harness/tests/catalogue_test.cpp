@@ -27,7 +27,7 @@ using namespace chanfuzz;
 
 namespace {
 
-constexpr std::uint64_t kFindRuns = 1000;   // a failing scenario is found within this
+constexpr std::uint64_t kFindRuns = 1000;  // a failing scenario is found within this
 // A correct scenario passes this many runs (a tenth in sanitizer builds,
 // which are ~5x slower and look for memory errors, not rare schedules).
 #if CHANFUZZ_SANITIZED_BUILD
