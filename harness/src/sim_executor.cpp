@@ -243,6 +243,9 @@ bool SimExecutor::schedule_point(const char* operation, SourceLocation where,
     if (choice == runnable_.size()) return true;  // the current task goes on
     next_ = runnable_[choice];
     runnable_.erase(runnable_.begin() + static_cast<std::ptrdiff_t>(choice));
+    if (options_.observer) {
+      notify(SimEvent::Kind::preempted, self, operation, where, nullptr, next_->id);
+    }
     return false;
   }
 }
@@ -286,7 +289,9 @@ void SimExecutor::wake(TaskRecord* task, PendingOp* retry) {
   task->pending = retry;
   if (tearing_down_) return;
   make_runnable(task);
-  if (options_.observer) notify(SimEvent::Kind::woken, task);
+  if (options_.observer) {
+    notify(SimEvent::Kind::woken, task, "", {}, nullptr, current_ ? current_->id : 0);
+  }
 }
 
 std::uint64_t SimExecutor::choose(DecisionKind kind, std::uint64_t n) {
@@ -359,7 +364,7 @@ void SimExecutor::advance_clock() {
 }
 
 void SimExecutor::notify(SimEvent::Kind kind, const TaskRecord* task, const char* operation,
-                         SourceLocation where, const Blocker* subject) {
+                         SourceLocation where, const Blocker* subject, std::uint64_t other) {
   SimEvent event;
   event.kind = kind;
   event.step = step_;
@@ -370,6 +375,7 @@ void SimExecutor::notify(SimEvent::Kind kind, const TaskRecord* task, const char
   event.operation = operation;
   event.where = where;
   event.subject = subject;
+  event.other = other;
   event.now = now_;
   options_.observer(event);
 }
@@ -389,8 +395,16 @@ std::string format_event(const SimEvent& event) {
     case SimEvent::Kind::blocked:
       out << "blocks [" << event.operation << "]";
       break;
+    case SimEvent::Kind::preempted:
+      out << "preempted before " << event.operation << ": task " << event.other << " runs";
+      break;
     case SimEvent::Kind::woken:
       out << "woken";
+      if (event.other != 0) {
+        out << " by task " << event.other;
+      } else {
+        out << " by a timer";
+      }
       break;
     case SimEvent::Kind::spawned:
       out << "spawned";

@@ -44,8 +44,9 @@ namespace chanfuzz {
 struct SimEvent {
   enum class Kind : std::uint8_t {
     operation,  // a task reached a scheduling point (or a non-suspending operation)
+    preempted,  // at that point the strategy ran another task first (`other`)
     blocked,    // the task began to wait (operation is Go's wait reason)
-    woken,      // the task can run again
+    woken,      // the task can run again (`other`: the task that woke it, 0: a timer)
     spawned,    // a new task (where: the go() call)
     finished,   // the task returned (or died of a panic)
     clock,      // the virtual clock moved to `now`
@@ -54,6 +55,7 @@ struct SimEvent {
   std::uint64_t step = 0;
   std::uint64_t task = 0;  // 0: none
   std::string_view task_name{};
+  std::uint64_t other = 0;  // preempted: the task that runs instead; woken: who woke it
   const char* operation = "";
   SourceLocation where;
   const Blocker* subject = nullptr;  // operation: what it acts on (null for the others)
@@ -147,7 +149,7 @@ class SimExecutor final : public Executor {
   void heap_sift_down(std::size_t i);
   std::vector<TaskInfo> live_task_infos() const;
   void notify(SimEvent::Kind kind, const TaskRecord* task, const char* operation = "",
-              SourceLocation where = {}, const Blocker* subject = nullptr);
+              SourceLocation where = {}, const Blocker* subject = nullptr, std::uint64_t other = 0);
   void teardown();
 
   SimOptions options_;
