@@ -81,6 +81,18 @@ class ErrGroup {
 
 }  // namespace
 
+// The worker pools' feeder: sends jobs 1..12 until the context is cancelled,
+// then closes the job channel.
+void spawn_feeder(const Chan<int>& jobs, const Context& ctx) {
+  go("feeder", [jobs, ctx]() -> Task<> {
+    for (int i = 1; i <= 12; ++i) {
+      auto s = co_await select(jobs.send(i), ctx.done().recv());
+      if (s.index() == 1) break;
+    }
+    jobs.close();
+  });
+}
+
 // Worker pool cancelled by a context: a feeder sends 12 jobs, 3 workers
 // select on ctx.done() at both the job receive and the result send. Main
 // takes 4 results, cancels, and waits for the workers. The results are
@@ -89,13 +101,7 @@ CHANFUZZ_SCENARIO(worker_pool, "3 workers, 12 jobs; main takes 4 results, cancel
   auto [ctx, cancel] = with_cancel(background());
   auto jobs = make_chan<int>();
   auto results = make_chan<int>();
-  go("feeder", [jobs, ctx = ctx]() -> Task<> {
-    for (int i = 1; i <= 12; ++i) {
-      auto s = co_await select(jobs.send(i), ctx.done().recv());
-      if (s.index() == 1) break;
-    }
-    jobs.close();
-  });
+  spawn_feeder(jobs, ctx);
   WaitGroup wg;
   for (int w = 0; w < 3; ++w) {
     wg.add(1);
@@ -131,13 +137,7 @@ CHANFUZZ_SCENARIO_FAILS(worker_pool_leak, leak,
   auto [ctx, cancel] = with_cancel(background());
   auto jobs = make_chan<int>();
   auto results = make_chan<int>();
-  go("feeder", [jobs, ctx = ctx]() -> Task<> {
-    for (int i = 1; i <= 12; ++i) {
-      auto s = co_await select(jobs.send(i), ctx.done().recv());
-      if (s.index() == 1) break;
-    }
-    jobs.close();
-  });
+  spawn_feeder(jobs, ctx);
   for (int w = 0; w < 3; ++w) {
     go("worker", [jobs, results, ctx = ctx]() -> Task<> {
       for (;;) {

@@ -26,7 +26,10 @@ using chanfuzz::testing::run_once;
 using chanfuzz::testing::seed_count;
 
 using Make = std::function<Task<void>()>;
-using Check = std::function<std::string(const RunResult&)>;
+using chanfuzz::testing::Check;
+using chanfuzz::testing::expect_runs;
+using chanfuzz::testing::others_blocked;
+using chanfuzz::testing::settle;
 
 const std::string kSendOnClosed = "send on closed channel";
 
@@ -36,35 +39,6 @@ std::string state_of(const std::string& name) {
     if (t.name == name) return t.state;
   }
   return "gone";
-}
-
-bool others_blocked() {
-  Executor* ex = current_executor();
-  std::uint64_t self = ex->current_task()->id;
-  for (const TaskInfo& t : ex->tasks()) {
-    if (t.id != self && (t.state == "runnable" || t.state == "running")) return false;
-  }
-  return true;
-}
-
-// Yields until every other task is blocked (Go's time.Sleep in these tests).
-Task<> settle() {
-  for (int i = 0; i < 10000 && !others_blocked(); ++i) co_await yield();
-}
-
-// Every seed must end with `expected`, and check(result) must return "".
-void expect_runs(const Make& make, RunOutcome expected, const Check& check,
-                 std::uint64_t seeds = seed_count()) {
-  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
-    RunResult r = run_once(make, seed);
-    std::string why = r.outcome != expected
-                          ? std::string("expected outcome ") + run_outcome_name(expected)
-                          : check(r);
-    if (!why.empty()) {
-      ADD_FAILURE() << "seed " << seed << ": " << why << "; got " << describe(r);
-      return;
-    }
-  }
 }
 
 // The report lists a task `name` in `state`.

@@ -17,8 +17,7 @@ using namespace std::chrono_literals;
 using testing::run_once;
 using testing::seed_count;
 
-// Statistical checks need enough seeds, whatever CHANFUZZ_TEST_SEEDS says.
-std::uint64_t statistical_seeds() { return std::max<std::uint64_t>(seed_count(), 100); }
+using testing::statistical_seeds;
 
 using Log = std::shared_ptr<std::string>;
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -22,6 +23,9 @@ inline std::uint64_t seed_count() {
   }
   return 100;
 }
+
+// Statistical checks need enough seeds, whatever CHANFUZZ_TEST_SEEDS says.
+inline std::uint64_t statistical_seeds() { return std::max<std::uint64_t>(seed_count(), 100); }
 
 // Thrown by expect() inside a scenario: the run ends as a panic whose message
 // names the broken expectation.
@@ -61,6 +65,39 @@ inline void expect_outcome(const std::function<Task<void>()>& make, RunOutcome e
     if (result.outcome != expected) {
       ADD_FAILURE() << "seed " << seed << ": expected " << run_outcome_name(expected) << ", got "
                     << describe(result);
+      return;
+    }
+  }
+}
+
+// Inside a scenario: whether every task but the current one is blocked.
+inline bool others_blocked() {
+  Executor* ex = current_executor();
+  std::uint64_t self = ex->current_task()->id;
+  for (const TaskInfo& t : ex->tasks()) {
+    if (t.id != self && (t.state == "runnable" || t.state == "running")) return false;
+  }
+  return true;
+}
+
+// Yields until every other task is blocked (where Go's tests sleep).
+inline Task<> settle() {
+  for (int i = 0; i < 10000 && !others_blocked(); ++i) co_await yield();
+}
+
+// A check of a finished run: "" if it holds, else why not.
+using Check = std::function<std::string(const RunResult&)>;
+
+// Every seed must end with `expected`, and check(result) must return "".
+inline void expect_runs(const std::function<Task<void>()>& make, RunOutcome expected,
+                        const Check& check, std::uint64_t seeds = seed_count()) {
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+    RunResult r = run_once(make, seed);
+    std::string why = r.outcome != expected
+                          ? std::string("expected outcome ") + run_outcome_name(expected)
+                          : check(r);
+    if (!why.empty()) {
+      ADD_FAILURE() << "seed " << seed << ": " << why << "; got " << describe(r);
       return;
     }
   }
