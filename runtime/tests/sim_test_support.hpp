@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "chanfuzz/chanfuzz.hpp"
 
@@ -49,8 +50,45 @@ inline std::string describe(const RunResult& result) {
   return out.str();
 }
 
+// The executor the conformance tests run on: SimExecutor, or ThreadExecutor
+// with N workers when CHANFUZZ_TEST_EXECUTOR=thread:N (ctest registers the
+// chan and select suites that way too).
+inline unsigned thread_workers() {
+  const char* env = std::getenv("CHANFUZZ_TEST_EXECUTOR");
+  if (!env || std::string_view(env).substr(0, 7) != "thread:") return 0;
+  return static_cast<unsigned>(std::strtoul(env + 7, nullptr, 10));
+}
+
+inline RunResult run_on_threads(const std::function<Task<void>()>& make, std::uint64_t seed,
+                                unsigned workers) {
+  ThreadExecutor executor(
+      ThreadOptions{.threads = workers, .seed = seed, .leak_wait = std::chrono::seconds(10)});
+  ThreadRunResult run = executor.run(make());
+  RunResult result;
+  switch (run.outcome) {
+    case ThreadRunResult::Outcome::ok:
+      result.outcome = RunOutcome::ok;
+      break;
+    case ThreadRunResult::Outcome::leak:
+      result.outcome = RunOutcome::leak;
+      break;
+    case ThreadRunResult::Outcome::deadlock:
+      result.outcome = RunOutcome::deadlock;
+      break;
+    case ThreadRunResult::Outcome::panic:
+      result.outcome = RunOutcome::panic;
+      break;
+  }
+  result.main_returned = run.main_returned;
+  result.message = std::move(run.message);
+  result.tasks = std::move(run.tasks);
+  result.tasks_spawned = run.tasks_spawned;
+  return result;
+}
+
 inline RunResult run_once(const std::function<Task<void>()>& make, std::uint64_t seed,
                           SimOptions options = {}) {
+  if (unsigned workers = thread_workers()) return run_on_threads(make, seed, workers);
   options.seed = seed;
   SimExecutor sim(options);
   return sim.run(make());

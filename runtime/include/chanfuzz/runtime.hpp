@@ -11,4 +11,5 @@
 #include "chanfuzz/source_location.hpp"
 #include "chanfuzz/sync.hpp"
 #include "chanfuzz/task.hpp"
+#include "chanfuzz/thread_executor.hpp"
 #include "chanfuzz/time.hpp"
