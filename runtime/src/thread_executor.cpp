@@ -78,6 +78,9 @@ const char* thread_outcome_name(ThreadRunResult::Outcome outcome) noexcept {
 
 ThreadExecutor::ThreadExecutor(ThreadOptions options)
     : epoch_(std::chrono::steady_clock::now()), options_(options) {
+  if (!(options_.clock_speed > 0)) {
+    throw std::invalid_argument("chanfuzz: ThreadOptions::clock_speed must be positive");
+  }
   unsigned n = options.threads ? options.threads : std::thread::hardware_concurrency();
   if (n == 0) n = 1;
   std::uint64_t seed =
@@ -285,7 +288,10 @@ void ThreadExecutor::park(Worker& /*worker*/) {
     if (deadline == INT64_MAX) {
       park_cv_.wait(lock);
     } else {
-      park_cv_.wait_until(lock, epoch_ + std::chrono::nanoseconds(deadline));
+      // The executor's clock runs clock_speed times faster than the real one.
+      auto real = std::chrono::nanoseconds(
+          static_cast<std::int64_t>(static_cast<double>(deadline) / options_.clock_speed));
+      park_cv_.wait_until(lock, epoch_ + real);
     }
     break;
   }
@@ -578,7 +584,10 @@ std::uint64_t ThreadExecutor::choose(DecisionKind /*kind*/, std::uint64_t n) {
 }
 
 TimePoint ThreadExecutor::now() const {
-  return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - epoch_));
+  auto real = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - epoch_);
+  if (options_.clock_speed == 1.0) return TimePoint(real);
+  return TimePoint(Duration(
+      static_cast<Duration::rep>(static_cast<double>(real.count()) * options_.clock_speed)));
 }
 
 // ---- timers ----

@@ -21,8 +21,10 @@ bool SleepOp::attempt() {
   executor_ = current_executor();
   task_ = executor_->current_task();
   when = executor_->now() + duration_;
-  executor_->add_timer(this);
+  // Block first: on threads the timer may fire on another worker as soon as
+  // it is armed, and wake() needs the task already blocked.
   executor_->block(self_, WaitReason::sleep, where_, nullptr);
+  executor_->add_timer(this);
   return false;
 }
 

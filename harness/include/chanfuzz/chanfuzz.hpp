@@ -7,4 +7,5 @@
 #include "chanfuzz/scenario.hpp"
 #include "chanfuzz/sim_executor.hpp"
 #include "chanfuzz/strategy.hpp"
+#include "chanfuzz/stress.hpp"
 #include "chanfuzz/trace.hpp"

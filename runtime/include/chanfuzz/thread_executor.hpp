@@ -55,11 +55,13 @@
 namespace chanfuzz {
 
 struct ThreadOptions {
-  unsigned threads = 0;    // 0: std::thread::hardware_concurrency()
-  std::uint64_t seed = 0;  // seeds the select and random() choices (0: from the clock)
-  Duration leak_wait{};    // after main returns: how long to wait for the other tasks
-                           // to exit (retrying with growing sleeps, as goleak does);
-                           // 0 stops at once, as a Go program exits with main
+  unsigned threads = 0;      // 0: std::thread::hardware_concurrency()
+  std::uint64_t seed = 0;    // seeds the select and random() choices (0: from the clock)
+  Duration leak_wait{};      // after main returns: how long to wait for the other tasks
+                             // to exit (retrying with growing sleeps, as goleak does);
+                             // 0 stops at once, as a Go program exits with main
+  double clock_speed = 1.0;  // the executor's clock runs this many times faster than the
+                             // real one: 1000 makes sleep_for(1s) take 1 ms (stress runs)
 };
 
 struct ThreadRunResult {
