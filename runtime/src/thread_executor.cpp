@@ -40,8 +40,8 @@ struct ThreadExecutor::ThreadTask final : TaskRecord {
 struct ThreadExecutor::Worker {
   ThreadExecutor* owner = nullptr;
   unsigned index = 0;
-  detail::SpinLock lock;          // guards runnext and queue; held for a few instructions
-  ThreadTask* runnext = nullptr;  // runs before the queue; never stolen
+  detail::SpinLock lock;          // guards queue; held for a few instructions
+  ThreadTask* runnext = nullptr;  // runs before the queue; only this worker touches it
   std::deque<ThreadTask*> queue;
   ThreadTask* current = nullptr;  // only this worker's thread touches it
   bool requeue = false;           // the current task was preempted
@@ -300,15 +300,15 @@ void ThreadExecutor::park(Worker& /*worker*/) {
 
 ThreadExecutor::ThreadTask* ThreadExecutor::find_work(Worker& worker) {
   auto take_local = [&]() -> ThreadTask* {
+    if (worker.runnext) return std::exchange(worker.runnext, nullptr);  // only we touch it
     ThreadTask* task = nullptr;
     worker.lock.lock();
-    if (worker.runnext) {
-      task = std::exchange(worker.runnext, nullptr);
-    } else if (!worker.queue.empty()) {
+    if (!worker.queue.empty()) {
       task = worker.queue.front();
       worker.queue.pop_front();
     }
     worker.lock.unlock();
+    if (task) queued_.fetch_sub(1);
     return task;
   };
   // Due timers first: a task that keeps yielding must not starve them.
@@ -321,9 +321,9 @@ ThreadExecutor::ThreadTask* ThreadExecutor::find_work(Worker& worker) {
       global_queue_.pop_front();
     }
     global_lock_.unlock();
+    if (task) queued_.fetch_sub(1);
   }
   if (!task) task = steal(worker);
-  if (task) queued_.fetch_sub(1);
   return task;
 }
 
@@ -345,6 +345,7 @@ ThreadExecutor::ThreadTask* ThreadExecutor::steal(Worker& thief) {
     if (loot.empty()) continue;
     ThreadTask* first = loot.back();
     loot.pop_back();
+    queued_.fetch_sub(1);  // the others stay queued, in the thief's queue
     if (!loot.empty()) {
       thief.lock.lock();
       for (auto it = loot.rbegin(); it != loot.rend(); ++it) thief.queue.push_back(*it);
@@ -438,9 +439,12 @@ void ThreadExecutor::finish(Worker& /*worker*/, ThreadTask* task) {
 void ThreadExecutor::make_runnable(ThreadTask* task) {
   auto* worker = static_cast<Worker*>(t_worker);
   if (worker && worker->owner == this) {
-    worker->lock.lock();
+    // runnext belongs to this worker alone and is never stolen: only what
+    // moves into a queue counts as work for the others.
     ThreadTask* displaced = std::exchange(worker->runnext, task);
-    if (displaced) worker->queue.push_back(displaced);
+    if (!displaced) return;
+    worker->lock.lock();
+    worker->queue.push_back(displaced);
     worker->lock.unlock();
   } else {
     global_lock_.lock();
@@ -515,14 +519,16 @@ bool ThreadExecutor::schedule_point(const char* operation, SourceLocation where,
   (void)where;  // recorded when the task blocks; a running task's line is not kept
   // yield() gives way whenever another task can run (Go's Gosched).
   if (operation[0] == 'y' && std::strcmp(operation, "yield") == 0) {
-    return queued_.load(std::memory_order_relaxed) == 0;
+    return worker->runnext == nullptr && queued_.load(std::memory_order_relaxed) == 0;
   }
   // A task that never blocks would starve the others: let them run now and
   // then, when some are waiting (Go preempts after 10 ms instead).
   if (++worker->ops_since_yield >= kOpsBeforeYield) {
     worker->ops_since_yield = 0;
     // Timers fire only when a worker looks for work: give way for them too.
-    if (queued_.load(std::memory_order_relaxed) > 0 || timer_due()) return false;
+    if (worker->runnext || queued_.load(std::memory_order_relaxed) > 0 || timer_due()) {
+      return false;
+    }
   }
   return true;
 }

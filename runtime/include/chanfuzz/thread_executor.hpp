@@ -138,7 +138,7 @@ class ThreadExecutor final : public Executor {
   detail::SpinLock global_lock_;
   std::deque<ThreadTask*> global_queue_;  // guarded by global_lock_
 
-  std::atomic<std::int64_t> queued_{0};  // tasks in any queue or runnext
+  std::atomic<std::int64_t> queued_{0};  // tasks in queues others can take (not runnext)
   std::atomic<unsigned> idle_{0};        // workers parked or about to park
   std::atomic<unsigned> spinning_{0};    // workers looking for work without parking
   std::mutex park_mutex_;                // guards the parking decision
