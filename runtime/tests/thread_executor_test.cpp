@@ -149,8 +149,10 @@ TEST_P(ThreadExecutorTest, context_cancel_reaches_1000_waiting_children) {
 
 TEST_P(ThreadExecutorTest, with_timeout_fires_on_the_real_clock) {
   auto r = run([]() -> Task<void> {
-    auto [ctx, cancel] = with_timeout(background(), 2ms);
+    // Read the clock before the deadline is set: the deadline is now() + 2ms
+    // at the with_timeout call, so a start read after it could be later.
     TimePoint start = now();
+    auto [ctx, cancel] = with_timeout(background(), 2ms);
     co_await ctx.done().recv();
     if (ctx.err() != ContextError::deadline_exceeded) throw std::runtime_error("not a deadline");
     if (now() - start < 2ms) throw std::runtime_error("fired early");
