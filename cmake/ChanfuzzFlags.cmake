@@ -29,3 +29,45 @@ if(CHANFUZZ_SANITIZE)
     endif()
   endif()
 endif()
+
+# ---- libFuzzer build (CHANFUZZ_FUZZ=ON) -------------------------------------
+# The whole build is instrumented (coverage for libFuzzer, ASan + UBSan), so
+# every library and test links consistently; only the fuzz executables
+# (harness/fuzz) add -fsanitize=fuzzer, which brings libFuzzer's main().
+# TOOLCHAIN.md, "Fuzzing"; -fno-sanitize=function: pitfall 2.
+if(CHANFUZZ_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR
+      "CHANFUZZ_FUZZ=ON needs clang (libFuzzer is part of clang), but the C++ compiler is "
+      "${CMAKE_CXX_COMPILER_ID} (${CMAKE_CXX_COMPILER}). Configure a fresh build folder with "
+      "-DCMAKE_CXX_COMPILER=clang++-14 -DCHANFUZZ_FUZZ=ON.")
+  endif()
+  if(CHANFUZZ_SANITIZE AND NOT CHANFUZZ_SANITIZE MATCHES "^(address|undefined|address,undefined|undefined,address)$")
+    message(FATAL_ERROR
+      "CHANFUZZ_FUZZ=ON builds with address,undefined already; CHANFUZZ_SANITIZE="
+      "'${CHANFUZZ_SANITIZE}' cannot be combined with it (leave CHANFUZZ_SANITIZE empty).")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function
+                      -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# ---- mutants (test-only) ------------------------------------------------------
+# CHANFUZZ_MUTANT=<name> plants one known runtime bug in the whole build, so
+# that the fuzzers can show they find it (scripts/fuzz --mutants). The blocks
+# are `#if defined(CHANFUZZ_MUTANT_<NAME>)` in runtime/include/chanfuzz/.
+set(CHANFUZZ_MUTANTS lost_wakeup_select close_no_wake_senders drop_oldest_when_full
+                     default_while_ready)
+set(CHANFUZZ_MUTANT "" CACHE STRING
+    "Test only: plant a known runtime bug (${CHANFUZZ_MUTANTS}); empty: none")
+set_property(CACHE CHANFUZZ_MUTANT PROPERTY STRINGS "" ${CHANFUZZ_MUTANTS})
+if(CHANFUZZ_MUTANT)
+  if(NOT CHANFUZZ_MUTANT IN_LIST CHANFUZZ_MUTANTS)
+    string(REPLACE ";" ", " _cf_known_mutants "${CHANFUZZ_MUTANTS}")
+    message(FATAL_ERROR
+      "CHANFUZZ_MUTANT='${CHANFUZZ_MUTANT}' is not a known mutant (known: ${_cf_known_mutants})")
+  endif()
+  string(TOUPPER "${CHANFUZZ_MUTANT}" _cf_mutant)
+  add_compile_definitions(CHANFUZZ_MUTANT_${_cf_mutant}=1 CHANFUZZ_MUTANT_NAME="${CHANFUZZ_MUTANT}")
+  message(STATUS "chanfuzz: MUTANT build, planted bug: ${CHANFUZZ_MUTANT} (never ship this)")
+endif()

@@ -120,12 +120,22 @@ class ChanState final : public ChanCore {
       out->ok = true;
       receiver->success = true;
       woken = receiver;
+#if defined(CHANFUZZ_MUTANT_LOST_WAKEUP_SELECT)  // test-only planted bug (scripts/fuzz --mutants)
+      if (receiver->select && receiver->case_index > 0) woken = nullptr;
+#endif
       return Outcome::done;
     }
     if (count < capacity) {
       push_back(std::move(value));
       return Outcome::done;
     }
+#if defined(CHANFUZZ_MUTANT_DROP_OLDEST_WHEN_FULL)  // test-only planted bug (scripts/fuzz --mutants)
+    if (capacity > 0) {
+      pop_front();
+      push_back(std::move(value));
+      return Outcome::done;
+    }
+#endif
     return Outcome::would_block;
   }
 
@@ -166,6 +176,9 @@ class ChanState final : public ChanCore {
     Waiter* chain = nullptr;
     Waiter** tail = &chain;
     for (WaitQueue* q : {&recvq, &sendq}) {
+#if defined(CHANFUZZ_MUTANT_CLOSE_NO_WAKE_SENDERS)  // test-only planted bug (scripts/fuzz --mutants)
+      if (q == &sendq) break;
+#endif
       while (Waiter* w = q->dequeue()) {
         w->success = false;  // receivers keep their {T{}, false}; senders panic
         *tail = w;

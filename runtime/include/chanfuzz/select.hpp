@@ -166,6 +166,9 @@ class [[nodiscard]] SelectOp final : public PendingOp, public Blocker {
         }
       });
       if (ready_count == 0) break;
+#if defined(CHANFUZZ_MUTANT_DEFAULT_WHILE_READY)  // test-only planted bug (scripts/fuzz --mutants)
+      if (kDefaults == 1 && ready_count == 1) break;
+#endif
       std::size_t pick =
           ready_count == 1 ? 0 : executor.choose(DecisionKind::select_case, ready_count);
       std::size_t index = ready[pick];

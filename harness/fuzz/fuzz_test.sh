@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Tests of the fuzz targets' findings, one ctest per case_<name>() below:
+#
+#   fuzz_test.sh <case> <libfuzzer|replay> <fuzz-binary-folder> <chanfuzz-tool>
+#
+# Run from the source root (reports print paths relative to the working
+# folder). A finding must replay with the identical report from its crash file
+# (the target's replay) and from the trace it prints (chanfuzz replay, or
+# program_fuzzer --program/--trace): what scripts/repro runs.
+set -euo pipefail
+
+case_name="$1"
+mode="$2"
+bin="$3"
+tool="$4"
+testdata="harness/fuzz/testdata"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# Runs a fuzz target on one input file and prints what it reported: under
+# libFuzzer the finding is on stderr between libFuzzer's own lines, and the
+# process dies of abort(); the replay build prints it on stdout and exits 1.
+finding_of() {
+  local target="$1" input="$2" status=0
+  if [[ "$mode" == libfuzzer ]]; then
+    "$bin/$target" -artifact_prefix="$scratch/" "$input" >"$scratch/out" 2>"$scratch/err" || status=$?
+    ((status != 0)) || fail "$target did not report a finding for $input"
+    # The report: from its "chanfuzz: " line to the crash-file line.
+    sed -n '/^chanfuzz: /,/(the crash file libFuzzer wrote)$/p' "$scratch/err"
+  else
+    "$bin/$target" "$input" >"$scratch/out" 2>"$scratch/err" || status=$?
+    ((status == 1)) || { cat "$scratch/err" >&2; fail "$target exited $status (expected 1) for $input"; }
+    cat "$scratch/out"
+  fi
+}
+
+# The report part of a finding: up to its replay: line (what chanfuzz replay prints).
+report_part() { sed -n '1,/^replay:   /p'; }
+
+expect_same() {
+  local what="$1" expected="$2" actual="$3"
+  if [[ "$expected" != "$actual" ]]; then
+    diff <(printf '%s\n' "$expected") <(printf '%s\n' "$actual") >&2 || true
+    fail "$what differs (diff above: expected, actual)"
+  fi
+}
+
+# A planted finding: rand_stream_leak (it leaks on every schedule), made
+# eligible with CHANFUZZ_FUZZ_SCENARIOS. The report must be the one
+# `chanfuzz replay rand_stream_leak --trace <its trace>` prints, and end with
+# the scripts/repro commands for the trace and for the crash file.
+case_schedule_finding_replays_identically() {
+  export CHANFUZZ_FUZZ_SCENARIOS=rand_stream_leak
+  local input="$testdata/schedule_rand_stream_leak"
+  local text
+  text="$(finding_of schedule_fuzzer "$input")"
+  [[ -n "$text" ]] || fail "no report found in the output"
+  [[ "$text" == "chanfuzz: leak: "* ]] || fail "the report does not start with 'chanfuzz: leak: ': $text"
+  local trace
+  trace="$(sed -n 's/^trace:    //p' <<<"$text")"
+  [[ "$trace" == cf1:* ]] || fail "no trace: line in the report"
+  local sha
+  sha="$(sha1sum "$input" | cut -d' ' -f1)"
+  grep -qxF "repro:    scripts/repro rand_stream_leak $trace" <<<"$text" ||
+    fail "no 'repro:    scripts/repro rand_stream_leak <trace>' line"
+  grep -qF "scripts/repro schedule_fuzzer crash-$sha" <<<"$text" ||
+    fail "no 'scripts/repro schedule_fuzzer crash-$sha' line"
+
+  # From the trace: chanfuzz replay prints the same report.
+  local replayed status=0
+  replayed="$("$tool" replay rand_stream_leak --trace "$trace")" || status=$?
+  ((status == 1)) || fail "chanfuzz replay exited $status (expected 1: it reproduces)"
+  expect_same "the report replayed from the trace" "$(report_part <<<"$text")" "$replayed"
+
+  # From the crash file: the same text again (under libFuzzer, the crash
+  # file it wrote, named by the input's SHA-1).
+  local crash="$input"
+  if [[ "$mode" == libfuzzer ]]; then
+    crash="$scratch/crash-$sha"
+    [[ -f "$crash" ]] || fail "libFuzzer did not write $crash"
+    cmp -s "$crash" "$input" || fail "the crash file differs from the input"
+  fi
+  local again
+  again="$(finding_of schedule_fuzzer "$crash")"
+  expect_same "the report replayed from the crash file" "$text" "$again"
+}
+
+# The program fuzzer's reporting path, with the model's self-test (a close
+# that wakes a waiting task is a "finding"): the report replays identically
+# from the crash file and from its program: and trace: lines.
+case_program_finding_replays_identically() {
+  export CHANFUZZ_PROGRAM_SELFTEST=1
+  local input="$testdata/program_close_wakes"
+  local text
+  text="$(finding_of program_fuzzer "$input")"
+  [[ "$text" == "chanfuzz: assertion: "*"self-test"* ]] || fail "not the self-test finding: $text"
+  local program trace sha
+  program="$(sed -n 's/^program:  //p' <<<"$text")"
+  trace="$(sed -n 's/^trace:    //p' <<<"$text")"
+  sha="$(sha1sum "$input" | cut -d' ' -f1)"
+  [[ "$program" == cfp1:* && "$trace" == cf1:* ]] || fail "no program: or trace: line"
+  grep -qxF "repro:    scripts/repro program_fuzzer $program $trace" <<<"$text" ||
+    fail "no 'repro:    scripts/repro program_fuzzer <program> <trace>' line"
+  grep -qF "scripts/repro program_fuzzer crash-$sha" <<<"$text" ||
+    fail "no 'scripts/repro program_fuzzer crash-$sha' line"
+
+  # From the program and the trace.
+  local replayed status=0
+  replayed="$("$bin/program_fuzzer" --program "$program" --trace "$trace")" || status=$?
+  ((status == 1)) || fail "program_fuzzer --program/--trace exited $status (expected 1)"
+  expect_same "the report replayed from the program and trace" \
+    "$(sed -n '1,/^trace:    /p' <<<"$text")" "$(sed -n '1,/^trace:    /p' <<<"$replayed")"
+
+  # From the crash file.
+  local crash="$input"
+  if [[ "$mode" == libfuzzer ]]; then
+    crash="$scratch/crash-$sha"
+    [[ -f "$crash" ]] || fail "libFuzzer did not write $crash"
+  fi
+  local again
+  again="$(finding_of program_fuzzer "$crash")"
+  expect_same "the report replayed from the crash file" "$text" "$again"
+
+  # Without the self-test the same run agrees with the model.
+  unset CHANFUZZ_PROGRAM_SELFTEST
+  "$bin/program_fuzzer" --program "$program" --trace "$trace" >/dev/null ||
+    fail "the run disagrees with the model without the self-test"
+}
+
+# Inputs the schedule fuzzer must take without a finding: every eligible
+# scenario with no decision bytes (its default schedule) passes.
+case_schedule_default_schedules_pass() {
+  [[ "$mode" == replay ]] || return 0  # the corpus ctest covers the libFuzzer build
+  local list
+  list="$("$tool" list | awk '{print $1}')"
+  local name count=0
+  for name in $list; do
+    printf '%s\n' "$name" >"$scratch/$name"
+    count=$((count + 1))
+  done
+  ((count > 0)) || fail "chanfuzz list printed no scenario"
+  "$bin/schedule_fuzzer" "$scratch" >"$scratch/out" ||
+    { cat "$scratch/out"; fail "a default schedule failed (report above)"; }
+}
+
+# The replay build's command line: one-line errors, exit 2.
+case_replay_main_usage() {
+  [[ "$mode" == replay ]] || return 0
+  local status=0
+  "$bin/trace_fuzzer" --bogus 2>"$scratch/err" || status=$?
+  ((status == 2)) || fail "--bogus: exit $status (expected 2)"
+  [[ "$(wc -l <"$scratch/err")" == 1 ]] || fail "--bogus: not one line: $(cat "$scratch/err")"
+  status=0
+  "$bin/trace_fuzzer" "$scratch/missing" 2>"$scratch/err" || status=$?
+  ((status == 2)) || fail "a missing file: exit $status (expected 2)"
+  "$bin/trace_fuzzer" --help >/dev/null || fail "--help failed"
+}
+
+"case_$case_name"
+echo "ok: $case_name ($mode)"
