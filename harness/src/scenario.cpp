@@ -20,6 +20,11 @@ bool& sorted() {
 
 bool register_scenario(const char* name, const char* description, Task<void> (*make)(),
                        FailureKind expected, SourceLocation where) {
+  return register_scenario(name, description, make, expected, where, ScenarioSettings{});
+}
+
+bool register_scenario(const char* name, const char* description, Task<void> (*make)(),
+                       FailureKind expected, SourceLocation where, ScenarioSettings settings) {
   auto& all = registry();
   for (const auto& other : all) {
     if (other.name == name) {
@@ -28,7 +33,7 @@ bool register_scenario(const char* name, const char* description, Task<void> (*m
       std::abort();
     }
   }
-  all.push_back(ScenarioInfo{name, description, make, expected, where});
+  all.push_back(ScenarioInfo{name, description, make, expected, where, settings});
   sorted() = false;
   return true;
 }
@@ -48,6 +53,20 @@ const ScenarioInfo* find_scenario(std::string_view name) {
     if (scenario.name == name) return &scenario;
   }
   return nullptr;
+}
+
+Config apply_settings(const ScenarioInfo& scenario, Config config) {
+  const ScenarioSettings& settings = scenario.settings;
+  if (settings.max_steps != 0) config.max_steps = settings.max_steps;
+  if (settings.on_step_limit) config.on_step_limit = *settings.on_step_limit;
+  return config;
+}
+
+bool found_as_expected(const ScenarioInfo& scenario, FailureKind found) noexcept {
+  if (found == scenario.expected) return true;
+  return scenario.expected != FailureKind::none &&
+         scenario.settings.also_expected != FailureKind::none &&
+         found == scenario.settings.also_expected;
 }
 
 Report check(const ScenarioInfo& scenario, Config config) {

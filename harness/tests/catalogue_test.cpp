@@ -44,9 +44,13 @@ const ScenarioInfo& scenario(const std::string& name) {
 }
 
 // Names of the scenarios declared to pass (failing == false) or to fail.
+// The GoKer kernels (goker_*) have their own test, goker_test.cpp: they need
+// their run settings (step bound, skip) and one of them fails in either of
+// two categories.
 std::vector<std::string> names(bool failing) {
   std::vector<std::string> out;
   for (const ScenarioInfo& info : scenarios()) {
+    if (info.name.rfind("goker_", 0) == 0) continue;
     if ((info.expected != FailureKind::none) == failing) out.push_back(info.name);
   }
   return out;
