@@ -197,6 +197,28 @@ void ProgressLine::clear() {
 }
 
 std::string progress_text(std::string_view scenario, const Progress& progress) {
+  if (progress.systematic) {
+    // Schedules explored, their rate, the depth of the path, and (from the
+    // share of the bounded tree done) the time left when it can be estimated.
+    double rate =
+        progress.elapsed_s > 0 ? static_cast<double>(progress.schedules) / progress.elapsed_s : 0;
+    std::string text = fmt::format("{}: {} schedules  {}/s  depth {}", scenario,
+                                   group_digits(progress.schedules),
+                                   group_digits(static_cast<std::uint64_t>(rate)), progress.depth);
+    double done = progress.fraction_done;
+    if (done > 0.001 && done < 1) {
+      double left = progress.elapsed_s * (1 - done) / done;
+      text += fmt::format("  ~{:.0f}% done, ~{}", 100 * done,
+                          left < 120 ? fmt::format("{:.0f}s left", left)
+                                     : fmt::format("{:.0f}min left", left / 60));
+    }
+    text += fmt::format("  {:.1f}s  strategy {}", progress.elapsed_s, progress.strategy);
+    if (progress.runs > progress.schedules + progress.skipped) {
+      text += fmt::format("  ({} runs cut short as redundant)",
+                          group_digits(progress.runs - progress.schedules - progress.skipped));
+    }
+    return text;
+  }
   double rate =
       progress.elapsed_s > 0 ? static_cast<double>(progress.runs) / progress.elapsed_s : 0;
   std::string text = fmt::format(
@@ -306,8 +328,11 @@ int dispatch(int argc, char** argv) {
   CLI::Option* seed_option =
       run->add_option("--seed", run_seed, "Base seed: run i uses seed S+i (default 1)");
   seed_option->type_name("S");
-  CLI::Option* strategy_option =
-      run->add_option("--strategy", run_strategy, "random (default) or pct:<depth>, depth 1-100");
+  CLI::Option* strategy_option = run->add_option(
+      "--strategy", run_strategy,
+      "random (default), pct:<depth> (depth 1-100), or dfs:<P>: every schedule with at most P "
+      "preemptions, until the search is exhausted (--runs and --seed do not apply; "
+      "dfs:<P>:full without reduction)");
   strategy_option->type_name("S");
   CLI::Option* time_option =
       run->add_option("--time", run_time, "Stop after SEC seconds (per scenario with --all)");
@@ -320,9 +345,13 @@ int dispatch(int argc, char** argv) {
                 "Abandon a run that reaches --max-steps and go on, instead of failing as "
                 "step-limit");
   run->add_flag("--json", run_args.json, "Print the report as JSON (no progress line)");
+  run->add_flag("--swarm", run_args.swarm,
+                "Swarm testing: each run switches off some sources of variety (preemption at "
+                "some operations, clock jumps, select randomization), chosen from its seed");
   run->footer(
       "The environment applies on top of the flags: CHANFUZZ_RUNS, CHANFUZZ_SEED, "
-      "CHANFUZZ_STRATEGY, CHANFUZZ_TIME, CHANFUZZ_MAX_STEPS, CHANFUZZ_ON_STEP_LIMIT=fail|skip.\n"
+      "CHANFUZZ_STRATEGY, CHANFUZZ_TIME, CHANFUZZ_MAX_STEPS, CHANFUZZ_ON_STEP_LIMIT=fail|skip, "
+      "CHANFUZZ_SWARM=1|0.\n"
       "Exit status: 0 no failure (--all: every scenario as expected), 1 a failure was found "
       "(--all: a scenario not as expected), 2 bad usage or input.");
 
@@ -353,14 +382,31 @@ int dispatch(int argc, char** argv) {
       "usage or input (also a trace that no longer fits the scenario: diverged).");
 
   // minimize
+  MinimizeArgs minimize_args;
+  std::string minimize_trace, minimize_runs, minimize_time, minimize_max_steps;
   CLI::App* minimize = app.add_subcommand(
-      "minimize", "(not implemented yet) Shorten a failing trace, keeping the failure");
-  std::string minimize_scenario, minimize_trace;
-  minimize->add_option("scenario", minimize_scenario, "The scenario")->type_name("NAME");
-  minimize->add_option("--trace", minimize_trace, "The failing trace")->type_name("cf1:...");
-  minimize->allow_extras();
+      "minimize",
+      "Shorten a failing trace: fewer decisions and preemptions, the same failure category and "
+      "blocked sites");
+  minimize->add_option("scenario", minimize_args.scenario, scenario_help)->type_name("NAME");
+  CLI::Option* minimize_trace_option =
+      minimize->add_option("--trace", minimize_trace, "The failing run's trace, from a report");
+  minimize_trace_option->type_name("cf1:...");
+  CLI::Option* minimize_runs_option = minimize->add_option(
+      "--runs", minimize_runs, "Candidate runs at most (default 20000; 0: no limit)");
+  minimize_runs_option->type_name("N");
+  CLI::Option* minimize_time_option =
+      minimize->add_option("--time", minimize_time, "Stop after SEC seconds (default: no limit)");
+  minimize_time_option->type_name("SEC");
+  CLI::Option* minimize_max_steps_option =
+      minimize->add_option("--max-steps", minimize_max_steps,
+                           "Scheduling steps per run before it is cut off (default 100000)");
+  minimize_max_steps_option->type_name("N");
+  minimize->add_flag("--json", minimize_args.json, "Print the report as JSON");
   minimize->footer(
-      "Not implemented yet: it arrives with systematic exploration. Exit status: 2 for now.");
+      "Prints the shorter trace's report, with a `minimized:` line naming the original. Exit "
+      "status: 1 a failure (minimized), 2 bad usage or input (also a trace that does not fail, "
+      "or no longer fits the scenario).");
 
   try {
     app.parse(argc, argv);
@@ -410,10 +456,15 @@ int dispatch(int argc, char** argv) {
     return replay_command(replay_args);
   }
   if (minimize->parsed()) {
-    throw UsageError(fmt::format(
-        "minimize: not implemented yet (it arrives with systematic exploration); {} replay "
-        "<scenario> --trace cf1:... replays a trace",
-        name));
+    minimize_args.trace = given(minimize_trace_option, minimize_trace);
+    minimize_args.runs = given(minimize_runs_option, minimize_runs);
+    minimize_args.time = given(minimize_time_option, minimize_time);
+    minimize_args.max_steps = given(minimize_max_steps_option, minimize_max_steps);
+    if (minimize_args.scenario.empty()) {
+      throw UsageError(
+          fmt::format("minimize: give a scenario ({} list shows the scenarios)", name));
+    }
+    return minimize_command(minimize_args);
   }
   throw UsageError(
       fmt::format("a command is needed: list, run, replay or minimize ({} --help)", name));

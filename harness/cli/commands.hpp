@@ -36,6 +36,7 @@ struct RunArgs {
   std::optional<std::string> runs, seed, strategy, time, max_steps;
   bool skip_step_limit = false;
   bool json = false;
+  bool swarm = false;
 };
 
 // `replay`'s flags, as typed (nullopt: not given).
@@ -50,6 +51,14 @@ int list_command(bool json);
 int run_command(const RunArgs& args);        // run <scenario> (run.cpp)
 int run_all_command(const RunArgs& args);    // run --all (run.cpp)
 int replay_command(const ReplayArgs& args);  // (replay.cpp)
+
+// `minimize`'s flags, as typed (nullopt: not given).
+struct MinimizeArgs {
+  std::string scenario;
+  std::optional<std::string> trace, runs, time, max_steps;
+  bool json = false;
+};
+int minimize_command(const MinimizeArgs& args);  // (minimize.cpp)
 
 // ---- shared by the commands (cli.cpp) ----
 
@@ -102,7 +111,8 @@ class ProgressLine {
 // True when stderr is a terminal.
 bool stderr_is_terminal() noexcept;
 
-// "rand_stream_done: 12,345 runs  8,120 runs/s  1.5s  strategy random"
+// "rand_stream_done: 12,345 runs  8,120 runs/s  1.5s  strategy random"; for
+// dfs: "pipeline: 12,345 schedules  8,120/s  depth 57  ~34% done, ~3s left  1.5s  strategy dfs:2"
 std::string progress_text(std::string_view scenario, const Progress& progress);
 
 }  // namespace chanfuzz::cli

@@ -108,6 +108,92 @@ void fill(Report& report, RunResult& result) {
   report.steps = result.steps;
 }
 
+// The strategy's name, with "+swarm" when Config::swarm asks for it.
+std::string strategy_spec(const Config& config) {
+  std::string spec = config.strategy;
+  if (!config.swarm || spec.ends_with("+swarm")) return spec;
+  if (spec.starts_with("dfs:")) {
+    throw std::invalid_argument("swarm (CHANFUZZ_SWARM, Config::swarm) varies sampled runs: "
+                                "it does not combine with the systematic strategy " + spec);
+  }
+  return spec + "+swarm";
+}
+
+// Strategies that watch the run get its events.
+void watch_events(SimOptions& options, Strategy& strategy) {
+  if (strategy.wants_events()) {
+    options.observer = [&strategy](const SimEvent& event) { strategy.on_event(event); };
+  }
+}
+
+// A systematic strategy (dfs:<P>): runs until the search is exhausted, a run
+// fails, or the time budget is spent. Seeds and `runs` do not apply.
+Report search(const Scenario& scenario, const Config& config, Strategy& strategy) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto last_progress = start;
+  auto elapsed = [&](Clock::time_point at) {
+    return std::chrono::duration<double>(at - start).count();
+  };
+  Report report;
+  report.scenario = config.name;
+  report.strategy = strategy.name();
+  report.systematic = true;
+  auto progress = [&](double at) {
+    const SearchStatus& status = *strategy.search_status();
+    Progress p{report.runs, report.skipped, at, report.strategy.c_str()};
+    p.systematic = true;
+    p.schedules = status.schedules;
+    p.depth = status.depth;
+    p.fraction_done = status.fraction_done;
+    return p;
+  };
+  for (;;) {
+    SimOptions options;
+    options.seed = 0;
+    options.max_steps = config.max_steps;
+    options.strategy = &strategy;
+    watch_events(options, strategy);
+    RunResult result;
+    {
+      SimExecutor sim(options);
+      result = sim.run(scenario());
+    }
+    ++report.runs;
+    const SearchStatus& status = *strategy.search_status();
+    if (strategy.run_redundant()) {
+      // cut short by the reduction: it repeats schedules already run
+    } else if (result.outcome == RunOutcome::step_limit &&
+               config.on_step_limit == StepLimit::skip) {
+      ++report.skipped;
+    } else if (result.outcome != RunOutcome::ok) {
+      // A failure, or `diverged`: the scenario did not repeat itself.
+      fill(report, result);
+      if (config.max_steps != Config{}.max_steps) report.max_steps = config.max_steps;
+      break;
+    }
+    if (status.exhausted) {
+      report.search_complete = true;
+      break;
+    }
+    const auto now = Clock::now();
+    if (config.on_progress && now - last_progress >= std::chrono::milliseconds(100)) {
+      last_progress = now;
+      config.on_progress(progress(elapsed(now)));
+    }
+    if (config.time_budget_s > 0 && elapsed(now) >= config.time_budget_s) break;
+  }
+  const SearchStatus& status = *strategy.search_status();
+  report.schedules = status.schedules;
+  report.redundant_runs = status.redundant;
+  report.preemption_bound = status.preemption_bound;
+  report.random_limited = status.random_limited;
+  report.fraction_done = status.fraction_done;
+  report.elapsed_s = elapsed(Clock::now());
+  if (config.on_progress) config.on_progress(progress(report.elapsed_s));
+  return report;
+}
+
 }  // namespace
 
 void set_command_name(std::string name) { command_name_storage() = std::move(name); }
@@ -151,6 +237,16 @@ Config apply_environment(Config config) {
     config.trace = v;
   }
   if (const char* v = env("CHANFUZZ_SCENARIO_NAME")) config.name = v;
+  if (const char* v = env("CHANFUZZ_SWARM")) {
+    std::string_view text(v);
+    if (text == "1") {
+      config.swarm = true;
+    } else if (text == "0") {
+      config.swarm = false;
+    } else {
+      bad_variable("CHANFUZZ_SWARM", v, "must be 1 or 0");
+    }
+  }
   return config;
 }
 
@@ -168,7 +264,8 @@ Report check(Scenario scenario, Config config) {
     }
     return replay(std::move(scenario), config.trace, config.name);
   }
-  std::unique_ptr<Strategy> strategy = make_strategy(config.strategy);
+  std::unique_ptr<Strategy> strategy = make_strategy(strategy_spec(config));
+  if (strategy->search_status()) return search(scenario, config, *strategy);
   if (strategy->wants_step_estimate()) {
     RandomStrategy calibration;
     SimExecutor sim(SimOptions{.seed = 0, .max_steps = config.max_steps, .strategy = &calibration});
@@ -191,6 +288,7 @@ Report check(Scenario scenario, Config config) {
     options.seed = config.seed + i;
     options.max_steps = config.max_steps;
     options.strategy = strategy.get();
+    watch_events(options, *strategy);
     RunResult result;
     {
       SimExecutor sim(options);

@@ -85,6 +85,33 @@ std::string Report::replay_command() const {
 
 std::string Report::text() const {
   std::ostringstream out;
+  if (ok() && systematic) {
+    std::string about = scenario.empty() ? std::string() : scenario + "; ";
+    about += "strategy " + strategy;
+    if (random_limited) about += " (random(n) explored only the values= it names)";
+    if (redundant_runs > 0) {
+      about += fmt::format(", {} more {} cut short as redundant", redundant_runs,
+                           redundant_runs == 1 ? "run" : "runs");
+    }
+    if (skipped > 0) about += fmt::format(", {} runs abandoned at the step limit", skipped);
+    const char* noun = schedules == 1 ? "schedule" : "schedules";
+    if (search_complete) {
+      out << fmt::format(
+          "chanfuzz: ok: explored all {} {} with at most {} preemptions: no failure ({}, "
+          "{:.2f}s)\n",
+          schedules, noun, preemption_bound, about, elapsed_s);
+    } else {
+      std::string share = fraction_done >= 0
+                              ? fmt::format("about {:.0f}% of the bounded space, ",
+                                            100 * fraction_done)
+                              : std::string();
+      out << fmt::format(
+          "chanfuzz: ok: search incomplete: {} {} with at most {} preemptions explored, no "
+          "failure ({}, {}stopped by the time budget, {:.2f}s)\n",
+          schedules, noun, preemption_bound, about, share, elapsed_s);
+    }
+    return out.str();
+  }
   if (ok()) {
     out << fmt::format("chanfuzz: ok: {} {}, no failure", runs, runs == 1 ? "run" : "runs");
     if (!scenario.empty()) out << " in " << scenario;
@@ -102,10 +129,24 @@ std::string Report::text() const {
   if (tasks.empty()) out << "\n";
   if (strategy == "replay") {
     out << "seed:     (replayed from the trace)\n";
+  } else if (systematic) {
+    out << fmt::format("schedule: {} of the search (strategy {}; the trace replays it)\n",
+                       schedules, strategy);
   } else {
     out << fmt::format("seed:     {} (run {} of this check, strategy {})\n", seed, runs, strategy);
   }
   out << fmt::format("trace:    {}\n", trace);
+  if (!minimized_from.empty()) {
+    auto count = [](std::uint64_t n, const char* one, const char* many) {
+      return fmt::format("{} {}", n, n == 1 ? one : many);
+    };
+    out << fmt::format("minimized: {}, {} (from {}, {}: {})\n",
+                       count(decisions, "decision", "decisions"),
+                       count(preemptions, "preemption", "preemptions"),
+                       count(minimized_from_decisions, "decision", "decisions"),
+                       count(minimized_from_preemptions, "preemption", "preemptions"),
+                       minimized_from);
+  }
   out << fmt::format("replay:   {}\n", replay_command());
   return out.str();
 }
@@ -155,6 +196,21 @@ std::string Report::json() const {
       {"replay", replay_command()},
       {"tasks", tasks_json},
   };
+  if (systematic) {
+    out["search"] = {{"complete", search_complete},
+                     {"preemption_bound", preemption_bound},
+                     {"schedules", schedules},
+                     {"redundant_runs", redundant_runs},
+                     {"random_limited", random_limited},
+                     {"fraction_done", fraction_done}};
+  }
+  if (!minimized_from.empty()) {
+    out["minimized"] = {{"from_trace", minimized_from},
+                        {"from_decisions", minimized_from_decisions},
+                        {"from_preemptions", minimized_from_preemptions},
+                        {"decisions", decisions},
+                        {"preemptions", preemptions}};
+  }
   return out.dump(2);
 }
 

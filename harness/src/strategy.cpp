@@ -1,5 +1,6 @@
 // make_strategy: strategies by name.
 #include <charconv>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -7,8 +8,63 @@
 
 namespace chanfuzz {
 
+namespace {
+
+// A whole number in [low, high], or nullopt.
+std::optional<std::uint64_t> whole_in(std::string_view digits, std::uint64_t low,
+                                      std::uint64_t high) {
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
+      value < low || value > high) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// "dfs:<P>[:full][:values=<K>]".
+std::unique_ptr<Strategy> make_dfs_from(std::string_view spec) {
+  auto bad = [&](const std::string& why) {
+    return std::invalid_argument("bad strategy '" + std::string(spec) + "': " + why);
+  };
+  std::string_view rest = spec.substr(4);
+  std::string_view bound = rest.substr(0, rest.find(':'));
+  rest = bound.size() < rest.size() ? rest.substr(bound.size() + 1) : std::string_view();
+  DfsOptions options;
+  auto preemptions = whole_in(bound, 0, 1000);
+  if (!preemptions) throw bad("dfs needs a preemption bound from 0 to 1000, e.g. dfs:2");
+  options.preemption_bound = *preemptions;
+  while (!rest.empty()) {
+    std::string_view option = rest.substr(0, rest.find(':'));
+    rest = option.size() < rest.size() ? rest.substr(option.size() + 1) : std::string_view();
+    if (option == "full") {
+      options.reduce = false;
+    } else if (option.substr(0, 7) == "values=") {
+      auto values = whole_in(option.substr(7), 1, 1000000);
+      if (!values) throw bad("values=<K> needs K from 1 to 1000000, e.g. dfs:2:values=4");
+      options.random_values = *values;
+    } else {
+      throw bad("unknown dfs option '" + std::string(option) + "' (known: full, values=<K>)");
+    }
+  }
+  return make_dfs_strategy(options);
+}
+
+}  // namespace
+
 std::unique_ptr<Strategy> make_strategy(std::string_view spec) {
+  constexpr std::string_view kSwarm = "+swarm";
+  if (spec.size() > kSwarm.size() && spec.substr(spec.size() - kSwarm.size()) == kSwarm) {
+    std::string_view inner = spec.substr(0, spec.size() - kSwarm.size());
+    if (inner.substr(0, 4) == "dfs:" || inner == "replay") {
+      throw std::invalid_argument("bad strategy '" + std::string(spec) +
+                                  "': swarm varies sampled runs; it does not combine with " +
+                                  std::string(inner.substr(0, inner.find(':'))));
+    }
+    return make_swarm_strategy(make_strategy(inner));
+  }
   if (spec == "random") return std::make_unique<RandomStrategy>();
+  if (spec.substr(0, 4) == "dfs:") return make_dfs_from(spec);
   if (spec.substr(0, 4) == "pct:") {
     std::string_view digits = spec.substr(4);
     std::uint64_t depth = 0;
@@ -24,7 +80,8 @@ std::unique_ptr<Strategy> make_strategy(std::string_view spec) {
     throw std::invalid_argument("strategy 'replay' needs a trace (CHANFUZZ_TRACE or --trace)");
   }
   throw std::invalid_argument("unknown strategy '" + std::string(spec) +
-                              "' (known: random, pct:<depth>, replay)");
+                              "' (known: random, pct:<depth>, dfs:<preemptions>, replay; "
+                              "+swarm after random or pct)");
 }
 
 }  // namespace chanfuzz

@@ -103,7 +103,7 @@ case_help_replay() {
 case_help_minimize() {
   chanfuzz minimize --help
   expect_status 0
-  expect_out "not implemented"
+  for flag in --trace --runs --time --max-steps --json; do expect_out "$flag"; done
 }
 
 case_version() {
@@ -299,9 +299,9 @@ case_error_environment() {
   CHANFUZZ_RUNS=abc "$tool" run rand_stream_leak >"$work/out" 2>"$work/err" || status=$?
   expect_usage_error "CHANFUZZ_RUNS='abc'"
 }
-case_minimize_not_implemented() {
+case_minimize_malformed_trace() {
   chanfuzz minimize rand_stream_leak --trace cf1:AQ
-  expect_usage_error "minimize" "not implemented"
+  expect_usage_error "--trace" "malformed trace"
 }
 
 # ---- scripts/repro (usage only: a Release build is too slow for ctest) ----

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "chanfuzz/check.hpp"
+#include "chanfuzz/minimize.hpp"
 #include "chanfuzz/report.hpp"
 #include "chanfuzz/runtime.hpp"
 #include "chanfuzz/scenario.hpp"

@@ -36,6 +36,12 @@ struct Progress {
   std::uint64_t skipped = 0;  // of those, abandoned at the step limit (StepLimit::skip)
   double elapsed_s = 0;
   const char* strategy = "";
+  // A systematic search (dfs:<P>) only:
+  bool systematic = false;
+  std::uint64_t schedules = 0;  // runs that completed a schedule (the others were cut short
+                                // as redundant by the reduction)
+  std::uint64_t depth = 0;      // decisions on the path being explored
+  double fraction_done = -1;    // estimated share of the bounded space explored (-1: unknown)
 };
 
 // What check() does. Every field can be set by the environment variable
@@ -45,13 +51,17 @@ struct Progress {
 struct Config {
   std::uint64_t runs = 1000;  // CHANFUZZ_RUNS: runs at most (0: no limit, needs a time budget)
   std::uint64_t seed = 1;     // CHANFUZZ_SEED: run i uses seed + i
-  std::string strategy = "random";            // CHANFUZZ_STRATEGY: random | pct:<depth> | replay
+  std::string strategy = "random";  // CHANFUZZ_STRATEGY: random | pct:<depth> | dfs:<P> | replay
+                                    // (dfs: every schedule with at most P preemptions, until
+                                    // exhausted or a failure; `runs` and `seed` do not apply)
   std::uint64_t max_steps = 100000;           // CHANFUZZ_MAX_STEPS: scheduling steps per run
   StepLimit on_step_limit = StepLimit::fail;  // CHANFUZZ_ON_STEP_LIMIT: fail | skip
   double time_budget_s = 0;  // CHANFUZZ_TIME: stop after this many seconds (0: no limit)
   std::string trace{};       // CHANFUZZ_TRACE: the cf1: trace the replay strategy runs
   std::string name{};        // CHANFUZZ_SCENARIO_NAME: the scenario's name, for the
                              // replay command in reports ("" : unnamed)
+  bool swarm = false;        // CHANFUZZ_SWARM: 1 | 0. Swarm testing: each run switches off
+                             // some sources of variety, from its seed (strategy "<s>+swarm")
   std::function<void(const Progress&)> on_progress{};  // called about every 100 ms (no variable)
 };
 

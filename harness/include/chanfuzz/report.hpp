@@ -56,6 +56,24 @@ struct Report {
   std::uint64_t max_steps = 0;   // the step limit, when not the default (for the replay command)
   double elapsed_s = 0;
 
+  // A systematic search (strategy dfs:<P>): "explored all N schedules with at
+  // most P preemptions: no failure" when search_complete.
+  bool systematic = false;
+  bool search_complete = false;      // every schedule within the bound was run
+  std::uint64_t schedules = 0;       // runs that completed a schedule
+  std::uint64_t redundant_runs = 0;  // runs cut short by the reduction (they repeat schedules)
+  std::uint64_t preemption_bound = 0;
+  bool random_limited = false;  // some random(n) explored only some of its values
+  double fraction_done = -1;    // estimated share explored, when incomplete (-1: unknown)
+
+  // minimize(): the trace it started from, and both lengths (decisions and
+  // preemptions). minimized_from is "" for other reports.
+  std::string minimized_from;
+  std::uint64_t minimized_from_decisions = 0;
+  std::uint64_t minimized_from_preemptions = 0;
+  std::uint64_t decisions = 0;    // of `trace`, when minimized
+  std::uint64_t preemptions = 0;  // of `trace`, when minimized
+
   // The command that replays the failing run.
   std::string replay_command() const;
   std::string text() const;

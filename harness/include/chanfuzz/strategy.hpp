@@ -20,6 +20,8 @@
 
 namespace chanfuzz {
 
+struct SimEvent;  // sim_executor.hpp
+
 // One decision to make. `options` >= 2; the answer must be below it.
 //
 // For kind == task the options are, in this order:
@@ -47,6 +49,20 @@ struct DecisionPoint {
   bool is_clock_option(std::uint64_t i) const noexcept { return clock_option && i == options - 1; }
 };
 
+// Where a systematic strategy (dfs:<P>) stands in its search: for check(),
+// progress lines and reports.
+struct SearchStatus {
+  bool exhausted = false;          // every schedule within the bound has been run
+  std::uint64_t schedules = 0;     // runs that completed a schedule
+  std::uint64_t redundant = 0;     // runs cut short: equivalent to a schedule already run
+  std::uint64_t depth = 0;         // decisions on the path being explored
+  double fraction_done = -1;       // share of the bounded space explored (estimate), -1: unknown
+  std::uint64_t preemption_bound = 0;
+  bool reduced = false;              // sleep sets prune equivalent schedules
+  std::uint64_t random_values = 0;   // random(n) explores at most this many values (0: all)
+  bool random_limited = false;       // some random(n) had more values than that
+};
+
 class Strategy {
  public:
   virtual ~Strategy() = default;
@@ -68,6 +84,19 @@ class Strategy {
   virtual void set_step_estimate(std::uint64_t /*steps*/) {}
   // After an out-of-range answer: why the strategy could not go on (one line).
   virtual std::string divergence() const { return {}; }
+
+  // Strategies that watch the run as well as decide it (sleep-set reduction,
+  // swarm) say so here; check() then passes them every SimEvent.
+  virtual bool wants_events() const { return false; }
+  virtual void on_event(const SimEvent& /*event*/) {}
+  // Systematic strategies (dfs:<P>) enumerate schedules instead of sampling
+  // them: check() runs them, ignoring `runs` and seeds, until the status says
+  // exhausted (or a failure, or the time budget). Null for the others.
+  virtual const SearchStatus* search_status() const { return nullptr; }
+  // After end_run(): true when the strategy stopped the run on purpose,
+  // because every way on repeats a schedule already run (the run's outcome is
+  // then `diverged` and means nothing).
+  virtual bool run_redundant() const { return false; }
 };
 
 // Uniformly random: every option of a decision is equally likely, except the
@@ -87,7 +116,25 @@ class RandomStrategy final : public Strategy {
 // PCT with the given bug depth (>= 1): see strategies/pct.cpp.
 std::unique_ptr<Strategy> make_pct_strategy(std::uint64_t depth);
 
-// Makes a strategy from its name: "random" or "pct:<depth>" (depth 1-100).
+// Systematic exploration: every schedule with at most `preemption_bound`
+// preemptions, one run each, with sleep-set reduction when `reduce`; random(n)
+// explores at most `random_values` of its values (0: all). See
+// strategies/dfs.cpp and docs/exploration.md.
+struct DfsOptions {
+  std::uint64_t preemption_bound = 2;
+  bool reduce = true;
+  std::uint64_t random_values = 0;
+};
+std::unique_ptr<Strategy> make_dfs_strategy(DfsOptions options);
+
+// Swarm testing around a sampling strategy: each run switches off some
+// sources of variety, chosen from the run's seed. See strategies/swarm.cpp.
+std::unique_ptr<Strategy> make_swarm_strategy(std::unique_ptr<Strategy> inner);
+
+// Makes a strategy from its name: "random" or "pct:<depth>" (depth 1-100);
+// "dfs:<P>" (P 0-1000 preemptions) with options ":full" (no reduction) and
+// ":values=<K>" (random(n) explores K values); any sampling one followed by
+// "+swarm" ("random+swarm", "pct:3+swarm").
 // ("replay" needs a trace: see ReplayStrategy and check().) Throws
 // std::invalid_argument with a one-line message for anything else.
 std::unique_ptr<Strategy> make_strategy(std::string_view spec);

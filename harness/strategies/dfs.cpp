@@ -1,0 +1,1057 @@
+// dfs:<P>: systematic exploration of every schedule with at most P
+// preemptions, one run per schedule, with sleep-set reduction.
+//
+// Stateless search (Godefroid, VeriSoft, POPL 1997): the executor cannot
+// save a state, so each run starts the scenario from scratch. The strategy
+// keeps the path of the last run as a stack of decision nodes; a run replays
+// the stack's choices, then extends the path with new nodes, each taking its
+// first allowed option. After the run, end_run() backtracks: it drops the
+// nodes at the bottom that have no untried option left and advances the
+// deepest one that has. When the stack runs empty, every schedule has been
+// run. Memory is the stack (one node per decision of the current path, at
+// most max_steps deep) and what the strategy learned about select sites;
+// nothing is kept per schedule, and nothing recurses.
+//
+// Every decision is a node: task choices, select cases, timer order,
+// random(n) and the clock option. Preemption bounding (Musuvathi & Qadeer,
+// "Iterative context bounding for systematic testing of multithreaded
+// programs", PLDI 2007): choosing another task than the current one at its
+// scheduling point is a preemption, and so is the clock option (a timer
+// fires while tasks could still run: every runnable task is delayed). A run
+// takes at most P of them. Choosing among runnable tasks after the current
+// one blocked or finished is free, as are select cases, timer order and
+// random values.
+//
+// Reduction: sleep sets (Godefroid, "Partial-Order Methods for the
+// Verification of Concurrent Systems", 1996). A *segment* is what happens
+// between two task decisions: the chosen task's operation and the code it
+// runs up to its next scheduling point (through decisions where it must go
+// on because no preemption is left: then up to where it blocks). After the
+// search has explored option u at node n, it explores a sibling t; if t's
+// segment is independent of u's, running u right after t reaches a state it
+// reached already by running u first, so u is put to sleep: it is not chosen
+// again until a dependent segment runs. A node whose every allowed option
+// sleeps ends the run as redundant.
+//
+// Sleep sets and a preemption bound do not combine naively (Coons,
+// Musuvathi & McKinley, "Bounded partial-order reduction", OOPSLA 2013): the
+// schedule a pruned one is equivalent to may need more preemptions and lie
+// outside the bound. Here u goes to sleep after sibling t only when its
+// equivalent costs no more: cost(u at n) + [u's segment ended at a
+// scheduling point of u] <= cost(t at n). Moving u in front of t, t2 ... tk
+// changes the cost by at most that much whatever follows (the switches in
+// between are the same in both orders), so every schedule within the bound
+// stays covered. With this rule the current task's continuation sleeps in
+// every preemption branch, and a sibling sleeps when its segment ended by
+// blocking or finishing.
+//
+// Independence: two segments are dependent when one writes an object (a
+// channel, mutex or wait group) the other reads or writes. Footprints are
+// observed, not predicted: the strategy watches the run (SimEvent) and
+// describes each operation's objects just before it runs. A send, a receive
+// that takes a value, a lock, any operation that blocks (it queues a waiter)
+// writes; a receive from a closed, drained channel, a wait on a zero wait
+// group and the cases a select checks but does not take only read. Which
+// case a select takes follows from the readiness of its cases, which needs
+// their directions: Blocker::describe() does not give them, so the strategy
+// learns them per select site, from the waiter counts the first time a
+// select there blocks (until then its cases all count as writes). A task
+// woken by a segment adds what it waited on as writes. A segment's footprint
+// is "everything" when it holds an operation whose object the executor does
+// not name (close, try_send, try_recv, Unlock, TryLock, WaitGroup.Add/Done:
+// poll points), a clock jump or a timer decision.
+//
+// Some state changes with no operation the executor sees: cancelling a
+// Context closes its done channel, an after() timer fills its channel, a
+// LockGuard unlocks its mutex. For objects of those kinds (a done channel
+// made in context.cpp, a chan TimePoint, any mutex) the strategy compares
+// their state (closed, length, locked) before and after: the first
+// operations of sleeping tasks at every node, and those of a node's other
+// options across each explored segment; and a sleeping task wakes when a
+// segment operates on such an object that was not watched while its own
+// segment ran.
+//
+// What it assumes: tasks share memory only through channels, mutexes, wait
+// groups and contexts, as Go's race-free programs do. A plain variable two
+// tasks read and write between their operations, Context::err(),
+// Chan::len() or WaitGroup::count() read without an operation on the same
+// object, are invisible to the footprints, and schedules that differ only in
+// them may be pruned. `dfs:<P>:full` explores without reduction.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "chanfuzz/sim_executor.hpp"
+#include "chanfuzz/strategy.hpp"
+
+namespace chanfuzz {
+
+namespace {
+
+constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+
+// ---- objects, and what segments do to them ----
+
+// Object keys: the kind in the top bits, the executor's object id, and two
+// bits for the part of the object an access touches. A channel has three:
+// its values (buffer, closed), its queue of receivers, its queue of senders.
+// Checking whether a receive is ready reads the values and the senders;
+// queueing a receiver writes the receivers; and so on (finish_running()).
+constexpr std::uint64_t kSpawnKey = std::uint64_t{15} << 60;  // the task table
+constexpr std::uint64_t kValues = 0, kReceivers = 1, kSenders = 2;
+constexpr std::uint64_t base_key(std::uint64_t key) { return key & ~std::uint64_t{3}; }
+
+// Objects whose state may change without an operation the executor sees.
+bool changes_unseen(const WaitObject& object) {
+  if (object.kind == WaitObject::Kind::mutex) return true;  // LockGuard unlocks unseen
+  if (object.kind != WaitObject::Kind::channel) return false;
+  if (object.type == "chan TimePoint") return true;  // after(): a timer fills it
+  const char* file = object.created_at.file ? object.created_at.file : "";
+  std::size_t length = std::strlen(file);
+  constexpr std::string_view kContext = "context.cpp";  // a Context's done channel
+  return length >= kContext.size() && kContext == file + (length - kContext.size());
+}
+
+// One object of an operation, as it was when described.
+struct Obj {
+  std::uint64_t key = 0;  // 0: a nil channel (never ready, never changes)
+  bool closed = false;    // a mutex: locked
+  bool unseen = false;    // changes_unseen()
+  std::size_t length = 0, capacity = 0, senders = 0, receivers = 0;
+};
+
+// What an operation acts on, in case order for a select. `global`: an
+// object made outside any executor (no identity).
+struct Objects {
+  std::vector<Obj> objects;
+  bool global = false;
+  bool has_unseen = false;
+};
+
+Objects describe_objects(const Blocker* op) {
+  Objects out;
+  if (!op) return out;
+  std::vector<WaitObject> described;
+  op->describe(described);
+  for (const WaitObject& object : described) {
+    Obj obj;
+    if (!object.nil) {
+      if (object.id == 0) out.global = true;
+      obj.key = ((static_cast<std::uint64_t>(object.kind) + 1) << 60) | (object.id << 2);
+      obj.closed = object.closed;
+      obj.unseen = changes_unseen(object);
+      obj.length = object.length;
+      obj.capacity = object.capacity;
+      obj.senders = object.senders;
+      obj.receivers = object.receivers;
+      out.has_unseen = out.has_unseen || obj.unseen;
+    }
+    out.objects.push_back(obj);
+  }
+  return out;
+}
+
+// The state of an object, as far as unseen changes go.
+struct ObjectState {
+  std::uint64_t key = 0;
+  bool closed = false;  // closing is monotonic: an old `false` errs on the safe side
+  std::size_t length = 0;
+  bool unseen = false;
+};
+
+std::vector<ObjectState> states_of(const Objects& objects) {
+  std::vector<ObjectState> out;
+  for (const Obj& obj : objects.objects) {
+    if (obj.key) out.push_back({obj.key, obj.closed, obj.length, obj.unseen});
+  }
+  return out;
+}
+
+// The objects whose state changed from `before` to `after`: any state of an
+// object that may change unseen; with `closes`, any channel that was closed.
+std::vector<std::uint64_t> changed(const std::vector<ObjectState>& before,
+                                   const std::vector<ObjectState>& after, bool closes) {
+  std::vector<std::uint64_t> out;
+  for (const ObjectState& b : before) {
+    if (!b.unseen && !closes) continue;
+    auto a = std::find_if(after.begin(), after.end(), [&](auto& x) { return x.key == b.key; });
+    bool differs = a == after.end() || a->closed != b.closed ||
+                   (b.unseen && a->length != b.length);
+    if (differs) out.push_back(b.key);
+  }
+  return out;
+}
+
+bool is_channel(std::uint64_t key) {
+  return (key >> 60) == static_cast<std::uint64_t>(WaitObject::Kind::channel) + 1;
+}
+bool is_kind(std::uint64_t key, WaitObject::Kind kind) {
+  return (key >> 60) == static_cast<std::uint64_t>(kind) + 1;
+}
+
+void insert_sorted(std::vector<std::uint64_t>& keys, std::uint64_t key) {
+  auto at = std::lower_bound(keys.begin(), keys.end(), key);
+  if (at == keys.end() || *at != key) keys.insert(at, key);
+}
+
+bool intersect(const std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {
+  auto i = a.begin();
+  auto j = b.begin();
+  while (i != a.end() && j != b.end()) {
+    if (*i == *j) return true;
+    if (*i < *j) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return false;
+}
+
+// What a segment did: objects it wrote and read (sorted keys), or
+// everything. Some poll points do not name their object: Unlock and TryLock
+// then count as writing every mutex, Add/Done every wait group. A close
+// (`closes`) writes the channels found closed after it among those the
+// live tasks' operations name (`close_scope`, see finish_segment()); what it
+// did to any other channel is unknown.
+struct Footprint {
+  bool global = false;
+  bool closes = false;
+  bool any_mutex = false;
+  bool any_wait_group = false;
+  std::vector<std::uint64_t> writes;
+  std::vector<std::uint64_t> reads;
+  std::vector<std::uint64_t> close_scope;  // with `closes`: the channels it is known for
+
+  void write(std::uint64_t key) { insert_sorted(writes, key); }
+  void read(std::uint64_t key) { insert_sorted(reads, key); }
+  void write_object(std::uint64_t key) {  // every part of it
+    for (std::uint64_t part : {kValues, kReceivers, kSenders}) write(base_key(key) | part);
+  }
+  void merge(const Footprint& other) {
+    if (closes && other.closes) {  // known for a channel only if known in both
+      std::vector<std::uint64_t> both;
+      std::set_intersection(close_scope.begin(), close_scope.end(), other.close_scope.begin(),
+                            other.close_scope.end(), std::back_inserter(both));
+      close_scope = std::move(both);
+    } else if (other.closes) {
+      close_scope = other.close_scope;
+    }
+    global = global || other.global;
+    closes = closes || other.closes;
+    any_mutex = any_mutex || other.any_mutex;
+    any_wait_group = any_wait_group || other.any_wait_group;
+    for (std::uint64_t key : other.writes) write(key);
+    for (std::uint64_t key : other.reads) read(key);
+  }
+  // Every channel it acted on (base keys).
+  std::vector<std::uint64_t> channels() const {
+    std::vector<std::uint64_t> out;
+    for (const auto* keys : {&writes, &reads}) {
+      for (std::uint64_t key : *keys) {
+        if (is_channel(key)) insert_sorted(out, base_key(key));
+      }
+    }
+    return out;
+  }
+  bool touches(WaitObject::Kind kind) const {
+    auto of_kind = [kind](std::uint64_t key) { return is_kind(key, kind); };
+    return std::any_of(writes.begin(), writes.end(), of_kind) ||
+           std::any_of(reads.begin(), reads.end(), of_kind);
+  }
+  bool depends_on(const Footprint& other) const {
+    if (global || other.global || (closes && other.closes)) return true;
+    if ((any_mutex && (other.any_mutex || other.touches(WaitObject::Kind::mutex))) ||
+        (other.any_mutex && touches(WaitObject::Kind::mutex))) {
+      return true;
+    }
+    if ((any_wait_group &&
+         (other.any_wait_group || other.touches(WaitObject::Kind::wait_group))) ||
+        (other.any_wait_group && touches(WaitObject::Kind::wait_group))) {
+      return true;
+    }
+    return intersect(writes, other.writes) || intersect(writes, other.reads) ||
+           intersect(reads, other.writes);
+  }
+};
+
+// A task asleep at a node, or an option explored there (then also `cost`
+// and `ends_at_point`).
+struct SleepEntry {
+  std::uint64_t task = 0;
+  Footprint footprint;                // what its segment did
+  std::vector<ObjectState> first_op;  // its operation's objects, as they were at its node
+  std::vector<std::uint64_t> scope;   // objects watched while its segment ran
+  std::uint64_t cost = 0;
+  bool ends_at_point = false;  // its segment ended at a scheduling point of its own
+};
+
+struct Node {
+  DecisionKind kind = DecisionKind::task;
+  std::uint64_t options = 0;
+  std::uint64_t positions = 0;  // options in the exploration order (random(n) may be limited)
+  std::uint64_t position = 0;   // of the option being explored
+  std::uint64_t chosen = 0;
+  std::uint64_t rank = 0;         // allowed options explored before this one
+  std::uint64_t allowed = 0;      // allowed options, for the progress estimate
+  std::uint64_t preemptions = 0;  // taken before this node
+  // Task decisions:
+  bool passes = false;               // no budget left to preempt: the segment goes on through it
+  std::uint64_t current = 0;         // the current task's id (0: none)
+  std::vector<std::uint64_t> tasks;  // the task id behind each option (0: the clock)
+  std::vector<SleepEntry> sleep;     // asleep on arrival
+  std::vector<SleepEntry> done;      // options explored, with what their segments did
+  SleepEntry explored;               // the chosen option's segment, over every variant so far
+};
+
+// A task's last scheduling point.
+struct TaskOp {
+  const Blocker* subject = nullptr;  // alive while the task waits there or blocks in it
+  const char* operation = "";
+  SourceLocation where;
+  bool described = false;  // `objects` holds its objects (their state: as last described)
+  Objects objects;
+};
+
+// Directions of a select's cases, learned per site: +1 receive, -1 send.
+using SiteKey = std::pair<const char*, std::uint_least32_t>;
+
+class DfsStrategy final : public Strategy {
+ public:
+  explicit DfsStrategy(DfsOptions options) : options_(options) {
+    status_.preemption_bound = options.preemption_bound;
+    status_.reduced = options.reduce;
+    status_.random_values = options.random_values;
+  }
+
+  std::string name() const override {
+    std::string out = "dfs:" + std::to_string(options_.preemption_bound);
+    if (!options_.reduce) out += ":full";
+    if (options_.random_values) out += ":values=" + std::to_string(options_.random_values);
+    return out;
+  }
+
+  void begin_run(std::uint64_t) override {
+    position_ = 0;
+    preemptions_ = 0;
+    redundant_ = false;
+    divergence_.clear();
+    tracking_ = options_.reduce && nodes_.empty();
+    segment_ = Segment{};
+    running_ = Running{};
+    learning_ = Running{};
+    ops_.clear();
+    closed_seen_.clear();
+    announced_ = 0;
+  }
+
+  std::uint64_t choose(const DecisionPoint& point) override;
+  void end_run() override;
+  std::string divergence() const override { return divergence_; }
+  bool wants_events() const override { return options_.reduce; }
+  void on_event(const SimEvent& event) override;
+  bool run_redundant() const override { return redundant_; }
+
+  const SearchStatus* search_status() const override {
+    status_.depth = depth_;
+    status_.fraction_done = status_.exhausted ? 1.0 : fraction_done();
+    return &status_;
+  }
+
+ private:
+  // The segment being run: from task node `node` on.
+  struct Segment {
+    std::size_t node = kNone;
+    std::uint64_t owner = 0;  // its task (0: the clock option)
+    Footprint footprint;
+    std::vector<std::uint64_t> unseen;    // unseen-changing objects its operations acted on
+    std::vector<std::uint64_t> channels;  // channels its operations acted on
+    std::vector<SleepEntry> candidates;  // may sleep at the next task node
+    struct Watch {
+      std::uint64_t task;
+      std::vector<ObjectState> states;
+    };
+    std::vector<Watch> watch;  // other options' objects, before the segment
+    std::vector<std::pair<std::uint64_t, bool>> closed_before;  // closed_seen_ at its start
+  };
+  // An operation running in the segment, until the strategy knows how it
+  // ended (blocked, or which select case it took).
+  struct Running {
+    std::uint64_t task = 0;  // 0: none
+    const char* operation = "";
+    SourceLocation where;
+    Objects before;
+    bool decided = false;
+    std::uint64_t decision_options = 0, decision = 0;
+  };
+
+  std::uint64_t cost(const Node& node, std::uint64_t option) const {
+    if (node.kind != DecisionKind::task) return 0;
+    if (node.tasks[option] == 0) return 1;  // the clock option
+    return node.current != 0 && node.tasks[option] != node.current ? 1 : 0;
+  }
+  static bool asleep(const Node& node, std::uint64_t task) {
+    return std::any_of(node.sleep.begin(), node.sleep.end(),
+                       [task](const SleepEntry& e) { return e.task == task; });
+  }
+  bool allowed(const Node& node, std::uint64_t option) const {
+    if (node.preemptions + cost(node, option) > options_.preemption_bound) return false;
+    return node.kind != DecisionKind::task || node.tasks[option] == 0 ||
+           !asleep(node, node.tasks[option]);
+  }
+  // The option at a position of the exploration order: a task decision tries
+  // the current task first (no preemption), then the runnable ones, then the
+  // clock; random(n) tries 0, n-1, 1, 2, ...
+  static std::uint64_t option_at(const Node& node, std::uint64_t position) {
+    if (node.kind == DecisionKind::task && node.current != 0) {
+      std::uint64_t current = node.options - (node.tasks.back() == 0 ? 2 : 1);
+      if (position == 0) return current;
+      return position <= current ? position - 1 : position;
+    }
+    if (node.kind == DecisionKind::random && node.options > 2) {
+      if (position == 0) return 0;
+      return position == 1 ? node.options - 1 : position - 1;
+    }
+    return position;
+  }
+  // Moves to the next allowed position at or after `from`; false if none.
+  bool seek(Node& node, std::uint64_t from) const {
+    for (std::uint64_t p = from; p < node.positions; ++p) {
+      if (allowed(node, option_at(node, p))) {
+        node.position = p;
+        node.chosen = option_at(node, p);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::uint64_t new_node(const DecisionPoint& point);
+  bool replay_fits(const Node& node, const DecisionPoint& point);
+  void in_segment(DecisionKind kind, std::uint64_t options, std::uint64_t value);
+  void start_segment(std::size_t index, const DecisionPoint& point);
+  std::vector<SleepEntry> finish_segment(const DecisionPoint* point);
+  void start_running(std::uint64_t task, Objects before);
+  void finish_running(bool blocked);
+  void learn_directions();
+  void fold_announcement();
+  // An event after an operation: an operation announced without a decision
+  // ran, and the running one is over.
+  void settle() {
+    fold_announcement();
+    finish_running(false);
+  }
+  TaskOp& op_of(std::uint64_t task);
+  const Objects* first_op(const DecisionPoint& point, const TaskRecord* task, bool fresh);
+  // describe_objects(), remembering each channel's closed flag.
+  Objects describe(const Blocker* op);
+  void identify_closed(const DecisionPoint& point);
+  static const TaskRecord* find_task(const DecisionPoint& point, std::uint64_t id);
+  // The objects of a task's next operation: described now when `fresh`,
+  // else only those that may change unseen.
+  std::vector<ObjectState> states_now(const DecisionPoint& point, std::uint64_t task, bool fresh);
+  double fraction_done() const;
+
+  DfsOptions options_;
+  std::vector<Node> nodes_;
+  std::size_t track_from_ = kNone;  // the first node whose segment this run records
+  std::map<SiteKey, std::vector<int>> directions_;  // learned select case directions
+  mutable SearchStatus status_;
+  std::uint64_t depth_ = 0;
+
+  // The run in progress.
+  std::size_t position_ = 0;
+  std::uint64_t preemptions_ = 0;
+  bool redundant_ = false;
+  bool tracking_ = false;  // recording segments (from track_from_ on)
+  std::string divergence_;
+  Segment segment_;
+  Running running_;
+  Running learning_;             // a select that just blocked, its directions unknown
+  std::vector<TaskOp> ops_;      // by task id
+  std::vector<std::pair<std::uint64_t, bool>> closed_seen_;  // channel -> closed, as last described
+  std::uint64_t announced_ = 0;  // a task whose scheduling point was not decided on yet
+};
+
+// ---- decisions ----
+
+std::uint64_t DfsStrategy::choose(const DecisionPoint& point) {
+  if (position_ >= nodes_.size()) return new_node(point);
+  Node& node = nodes_[position_];
+  if (!replay_fits(node, point)) return point.options;
+  if (options_.reduce && position_ == track_from_) {
+    tracking_ = true;
+    learn_directions();
+    start_segment(position_, point);
+  } else if (tracking_) {
+    in_segment(node.kind, point.options, node.chosen);
+  }
+  preemptions_ += cost(node, node.chosen);
+  ++position_;
+  return node.chosen;
+}
+
+// A decision inside the segment being recorded (not one that ends it), and
+// the option taken.
+void DfsStrategy::in_segment(DecisionKind kind, std::uint64_t options, std::uint64_t value) {
+  learn_directions();
+  switch (kind) {
+    case DecisionKind::select_case:
+      fold_announcement();  // a select announced by a task that was alone runs now
+      if (running_.task != 0 && !running_.decided) {  // the select's choice of a ready case
+        running_.decided = true;
+        running_.decision_options = options;
+        running_.decision = value;
+      }
+      return;
+    case DecisionKind::task:  // no preemption left: the current task goes on
+      finish_running(false);
+      fold_announcement();
+      return;
+    case DecisionKind::timer:
+      segment_.footprint.global = true;
+      return;
+    case DecisionKind::random:  // asked by the code after an operation
+      settle();
+      return;
+  }
+}
+
+bool DfsStrategy::replay_fits(const Node& node, const DecisionPoint& point) {
+  bool fits = node.kind == point.kind && node.options == point.options;
+  if (fits && node.kind == DecisionKind::task) {
+    const TaskRecord* task = point.task_at(node.chosen);
+    fits = (point.current ? point.current->id : 0) == node.current &&
+           (task ? task->id : 0) == node.tasks[node.chosen];
+  }
+  if (fits) return true;
+  divergence_ = "dfs: the scenario did not repeat itself: decision " + std::to_string(position_) +
+                " was a " + decision_kind_name(point.kind) + " decision with " +
+                std::to_string(point.options) + " options, the same schedule earlier had a " +
+                decision_kind_name(node.kind) + " decision with " + std::to_string(node.options) +
+                " (does it depend on something outside the simulator?)";
+  status_.exhausted = true;  // the search cannot go on
+  return false;
+}
+
+std::uint64_t DfsStrategy::new_node(const DecisionPoint& point) {
+  Node node;
+  node.kind = point.kind;
+  node.options = point.options;
+  node.positions = point.options;
+  node.preemptions = preemptions_;
+  if (point.kind == DecisionKind::random && options_.random_values &&
+      options_.random_values < point.options) {
+    node.positions = options_.random_values;
+    status_.random_limited = true;
+  }
+  if (point.kind == DecisionKind::task) {
+    node.current = point.current ? point.current->id : 0;
+    node.tasks.reserve(point.options);
+    for (std::uint64_t i = 0; i < point.options; ++i) {
+      const TaskRecord* task = point.task_at(i);
+      node.tasks.push_back(task ? task->id : 0);
+    }
+    // With no preemption left the current task must go on: its segment does
+    // not end here (so that it can sleep in its siblings' branches once it
+    // blocked, see the top of the file).
+    node.passes = node.current != 0 && preemptions_ >= options_.preemption_bound;
+    if (tracking_ && node.passes) {
+      in_segment(DecisionKind::task, point.options, 0);
+    } else if (tracking_) {
+      learn_directions();
+      finish_running(false);
+      announced_ = 0;  // the current task's operation: the next segment's, not this one's
+      node.sleep = finish_segment(&point);
+    }
+  }
+  for (std::uint64_t p = 0; p < node.positions; ++p) {
+    if (node.kind != DecisionKind::task) {
+      node.allowed = node.positions;
+      break;
+    }
+    if (allowed(node, option_at(node, p))) ++node.allowed;
+  }
+  if (!seek(node, 0)) {
+    // Every option within the bound sleeps: whatever follows repeats
+    // schedules already run. Stop the run (the executor records it as
+    // diverged; check() sees run_redundant()).
+    redundant_ = true;
+    divergence_ = "dfs: the rest of this run repeats schedules already explored";
+    return point.options;
+  }
+  nodes_.push_back(std::move(node));
+  std::size_t index = nodes_.size() - 1;
+  Node& pushed = nodes_[index];
+  if (options_.reduce && pushed.kind == DecisionKind::task && !pushed.passes) {
+    tracking_ = true;
+    start_segment(index, point);
+  } else if (tracking_ && pushed.kind != DecisionKind::task) {
+    in_segment(pushed.kind, pushed.options, pushed.chosen);
+  }
+  preemptions_ += cost(pushed, pushed.chosen);
+  ++position_;
+  return pushed.chosen;
+}
+
+void DfsStrategy::end_run() {
+  if (tracking_) {
+    finish_running(false);
+    if (segment_.node != kNone) finish_segment(nullptr);
+  }
+  depth_ = position_;
+  if (status_.exhausted) return;  // the scenario did not repeat itself
+  if (redundant_) {
+    ++status_.redundant;
+  } else {
+    ++status_.schedules;
+  }
+  // Backtrack: advance the deepest node with an allowed option left.
+  while (!nodes_.empty()) {
+    Node& node = nodes_.back();
+    if (options_.reduce && node.kind == DecisionKind::task && !node.passes &&
+        node.tasks[node.chosen] != 0) {
+      SleepEntry done = std::move(node.explored);
+      done.task = node.tasks[node.chosen];
+      done.cost = cost(node, node.chosen);
+      node.done.push_back(std::move(done));
+    }
+    node.explored = SleepEntry{};
+    if (seek(node, node.position + 1)) {
+      ++node.rank;
+      track_from_ = kNone;
+      for (std::size_t i = nodes_.size(); i-- > 0;) {
+        if (nodes_[i].kind == DecisionKind::task && !nodes_[i].passes) {
+          track_from_ = i;
+          break;
+        }
+      }
+      return;
+    }
+    nodes_.pop_back();
+  }
+  status_.exhausted = true;
+}
+
+// ---- segments and sleep sets ----
+
+void DfsStrategy::start_segment(std::size_t index, const DecisionPoint& point) {
+  Node& node = nodes_[index];
+  segment_ = Segment{};
+  segment_.node = index;
+  segment_.owner = node.tasks[node.chosen];
+  segment_.closed_before = closed_seen_;
+  running_ = Running{};
+  announced_ = 0;
+  if (segment_.owner == 0) {  // the clock option: timers fire, anything may change
+    segment_.footprint.global = true;
+    return;
+  }
+  const TaskRecord* owner = point.task_at(node.chosen);
+  if (const Objects* op = first_op(point, owner, true)) start_running(owner->id, *op);
+  // Other options whose operations act on unseen-changing objects: watched,
+  // so that this segment's unseen changes to them join its footprint.
+  if (node.allowed >= 2) {
+    for (std::uint64_t i = 0; i < node.options; ++i) {
+      const TaskRecord* task = point.task_at(i);
+      if (!task || task->id == segment_.owner) continue;
+      std::vector<ObjectState> states = states_now(point, task->id, false);
+      if (!states.empty()) segment_.watch.push_back({task->id, std::move(states)});
+    }
+  }
+  // Who may sleep after this segment: the tasks asleep here, and the options
+  // explored here whose equivalent schedule costs no more preemptions.
+  segment_.candidates = node.sleep;
+  std::uint64_t chosen_cost = cost(node, node.chosen);
+  for (const SleepEntry& done : node.done) {
+    if (done.cost + (done.ends_at_point ? 1 : 0) > chosen_cost) continue;
+    SleepEntry candidate = done;
+    candidate.first_op = states_now(point, done.task, false);
+    segment_.candidates.push_back(std::move(candidate));
+  }
+}
+
+std::vector<SleepEntry> DfsStrategy::finish_segment(const DecisionPoint* point) {
+  std::vector<SleepEntry> sleep;
+  if (segment_.node == kNone) return sleep;
+  fold_announcement();
+  finish_running(false);
+  Footprint& footprint = segment_.footprint;
+  if (footprint.closes && point) identify_closed(*point);
+  // The other options' objects: what this segment changed there, unseen,
+  // joins its footprint. (At the run's end the frames are gone: assume all.)
+  std::vector<std::uint64_t> scope;
+  for (const Segment::Watch& watch : segment_.watch) {
+    std::vector<std::uint64_t> keys;
+    if (!point) {
+      for (const ObjectState& state : watch.states) keys.push_back(state.key);
+    } else if (std::any_of(watch.states.begin(), watch.states.end(),
+                           [](const ObjectState& state) { return state.unseen; })) {
+      keys = changed(watch.states, states_now(*point, watch.task, false), false);
+    }
+    for (std::uint64_t key : keys) footprint.write_object(key);
+    for (const ObjectState& state : watch.states) insert_sorted(scope, state.key);
+  }
+
+  Node& start = nodes_[segment_.node];
+  start.explored.footprint.merge(footprint);
+  start.explored.scope = scope;
+  bool ends_at_point = point && point->current && point->current->id == segment_.owner;
+  start.explored.ends_at_point = start.explored.ends_at_point || ends_at_point;
+
+  if (point) {
+    auto within = [](const std::vector<std::uint64_t>& keys, const std::vector<std::uint64_t>& of) {
+      return std::all_of(keys.begin(), keys.end(),
+                         [&](auto key) { return std::binary_search(of.begin(), of.end(), key); });
+    };
+    for (SleepEntry& candidate : segment_.candidates) {
+      if (footprint.depends_on(candidate.footprint)) continue;
+      // What the candidate's segment changed unseen is known only for the
+      // objects watched while it ran.
+      if (!within(segment_.unseen, candidate.scope)) continue;
+      // Closes are known only for the channels named when they were checked.
+      const Footprint& theirs = candidate.footprint;
+      if (theirs.closes && !within(segment_.channels, theirs.close_scope)) continue;
+      if (footprint.closes && !within(theirs.channels(), footprint.close_scope)) continue;
+      // What this segment changed unseen: the candidate's operation sees it.
+      bool unseen = std::any_of(candidate.first_op.begin(), candidate.first_op.end(),
+                                [](const ObjectState& state) { return state.unseen; });
+      if (unseen &&
+          !changed(candidate.first_op, states_now(*point, candidate.task, false), false).empty()) {
+        continue;
+      }
+      sleep.push_back(std::move(candidate));
+    }
+  }
+  segment_ = Segment{};
+  return sleep;
+}
+
+// ---- operations: what they read and write ----
+
+void DfsStrategy::start_running(std::uint64_t task, Objects before) {
+  finish_running(false);
+  const TaskOp& op = op_of(task);
+  running_.task = task;
+  running_.operation = op.operation;
+  running_.where = op.where;
+  running_.before = std::move(before);
+  if (running_.before.global) segment_.footprint.global = true;
+  for (const Obj& obj : running_.before.objects) {
+    if (obj.unseen) insert_sorted(segment_.unseen, obj.key);
+    if (obj.key && is_channel(obj.key)) insert_sorted(segment_.channels, obj.key);
+  }
+}
+
+// The running operation is over: it blocked, or it completed. What did it
+// write, and what did it only read?
+void DfsStrategy::finish_running(bool blocked) {
+  if (running_.task == 0) return;
+  Running run = std::move(running_);
+  running_ = Running{};
+  if (segment_.node == kNone) return;
+  Footprint& footprint = segment_.footprint;
+  const std::vector<Obj>& objects = run.before.objects;
+  // What one case (or plain operation) on a channel did. direction: +1
+  // receive, -1 send, 0 unknown.
+  auto access = [&](const Obj& obj, int direction, bool taken) {
+    if (obj.key == 0) return;  // nil
+    std::uint64_t own = direction > 0 ? kReceivers : kSenders;    // the queue it joins
+    std::uint64_t other = direction > 0 ? kSenders : kReceivers;  // the partners it takes
+    if (direction == 0) {
+      footprint.write_object(obj.key);
+    } else if (blocked) {  // checked readiness, then queued a waiter
+      footprint.read(obj.key | kValues);
+      footprint.read(obj.key | other);
+      footprint.write(obj.key | own);
+    } else if (!taken || (direction > 0 && obj.closed && obj.length == 0)) {
+      footprint.read(obj.key | kValues);  // checked only, or closed and drained
+      footprint.read(obj.key | other);
+    } else {  // took a value, a partner or a place in the buffer
+      footprint.write(obj.key | kValues);
+      footprint.write(obj.key | other);
+    }
+  };
+  auto write_all = [&] {
+    for (const Obj& obj : objects) {
+      if (obj.key) footprint.write_object(obj.key);
+    }
+  };
+  std::string_view operation = run.operation;
+  if (objects.empty()) {
+    // yield, sleep: nothing shared
+  } else if (operation == "chan receive") {
+    access(objects.front(), 1, true);
+  } else if (operation == "chan send") {
+    access(objects.front(), -1, true);
+  } else if (operation == "sync.WaitGroup.Wait" && !blocked && objects.front().length == 0) {
+    footprint.read(objects.front().key);
+  } else if (operation == "select") {
+    auto known = directions_.find(SiteKey(run.where.file, run.where.line));
+    if (known == directions_.end() || known->second.size() != objects.size()) {
+      write_all();
+    } else {
+      const std::vector<int>& direction = known->second;
+      std::vector<std::size_t> ready;  // as pass 1 of select sees them
+      for (std::size_t i = 0; i < objects.size(); ++i) {
+        const Obj& obj = objects[i];
+        bool is_ready = obj.key != 0 &&
+                        (direction[i] > 0 ? obj.length > 0 || obj.closed || obj.senders > 0
+                                          : obj.closed || obj.receivers > 0 ||
+                                                obj.length < obj.capacity);
+        if (is_ready) ready.push_back(i);
+      }
+      std::size_t taken = kNone;
+      if (ready.size() == 1 && !run.decided) taken = ready.front();
+      if (ready.size() >= 2 && run.decided && run.decision_options == ready.size()) {
+        taken = ready[run.decision];
+      }
+      if (!blocked && !ready.empty() && taken == kNone) {
+        write_all();  // not as predicted: take no chance
+      } else {
+        for (std::size_t i = 0; i < objects.size(); ++i) access(objects[i], direction[i], i == taken);
+      }
+    }
+  } else {
+    write_all();  // lock, a wait that blocks, an operation not known here
+  }
+  if (blocked && operation == "select" &&
+      !directions_.count(SiteKey(run.where.file, run.where.line))) {
+    learning_ = std::move(run);  // its waiters show the directions (after the lock is released)
+  }
+}
+
+// A select that blocked has a waiter in every case: a receive case added a
+// receiver to its channel, a send case a sender. Called at the first event
+// after the block, when its channels are unlocked again.
+void DfsStrategy::learn_directions() {
+  if (learning_.task == 0) return;
+  Running run = std::move(learning_);
+  learning_ = Running{};
+  const TaskOp& op = op_of(run.task);
+  if (!op.subject) return;
+  Objects after = describe(op.subject);
+  const std::vector<Obj>& before = run.before.objects;
+  if (after.objects.size() != before.size()) return;
+  std::vector<int> direction(before.size(), 0);
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    if (before[i].key == 0) {
+      direction[i] = 1;  // nil: never ready either way
+      continue;
+    }
+    for (std::size_t j = 0; j < before.size(); ++j) {
+      if (j != i && before[j].key == before[i].key) return;  // a channel twice: ambiguous
+    }
+    const Obj& a = before[i];
+    const Obj& b = after.objects[i];
+    if (b.receivers == a.receivers + 1 && b.senders == a.senders) {
+      direction[i] = 1;
+    } else if (b.senders == a.senders + 1 && b.receivers == a.receivers) {
+      direction[i] = -1;
+    } else {
+      return;  // something else changed meanwhile: learn another time
+    }
+  }
+  directions_[SiteKey(run.where.file, run.where.line)] = std::move(direction);
+}
+
+// ---- what tasks do (SimEvent) ----
+
+Objects DfsStrategy::describe(const Blocker* op) {
+  Objects out = describe_objects(op);
+  for (const Obj& obj : out.objects) {
+    if (!obj.key || !is_channel(obj.key)) continue;
+    auto at = std::find_if(closed_seen_.begin(), closed_seen_.end(),
+                           [&](const auto& seen) { return seen.first == obj.key; });
+    if (at == closed_seen_.end()) {
+      closed_seen_.emplace_back(obj.key, obj.closed);
+    } else {
+      at->second = obj.closed;
+    }
+  }
+  return out;
+}
+
+// After a segment that closed channels: which? Every live task is at a
+// scheduling point, blocked, or woken and not yet resumed, so the operation
+// it last announced is alive: describe them all. A channel found closed that
+// was open when last described before the segment began was closed by it
+// (or earlier, unseen: the footprint then says more than it needs to).
+// Channels no live operation names stay unknown.
+void DfsStrategy::identify_closed(const DecisionPoint& point) {
+  (void)point;  // (the tasks are all in ops_)
+  const std::vector<std::pair<std::uint64_t, bool>>& before = segment_.closed_before;
+  std::vector<std::uint64_t> named;
+  for (TaskOp& op : ops_) {
+    if (!op.subject) continue;
+    op.objects = describe(op.subject);
+    op.described = true;
+    for (const Obj& obj : op.objects.objects) {
+      if (!obj.key || !is_channel(obj.key)) continue;
+      insert_sorted(named, obj.key);
+      auto was = std::find_if(before.begin(), before.end(),
+                              [&](const auto& seen) { return seen.first == obj.key; });
+      if (obj.closed && (was == before.end() || !was->second)) {
+        segment_.footprint.write_object(obj.key);
+      }
+    }
+  }
+  segment_.footprint.close_scope = std::move(named);
+}
+
+TaskOp& DfsStrategy::op_of(std::uint64_t task) {
+  if (task >= ops_.size()) ops_.resize(task + 1);
+  return ops_[task];
+}
+
+void DfsStrategy::fold_announcement() {
+  // The last scheduling point was not decided on (its task was alone, or
+  // had to go on): its operation runs inside the current segment.
+  if (announced_ == 0) return;
+  std::uint64_t task = announced_;
+  announced_ = 0;
+  TaskOp& op = op_of(task);
+  if (!tracking_ || segment_.node == kNone || !op.described) return;
+  start_running(task, op.objects);
+}
+
+void DfsStrategy::on_event(const SimEvent& event) {
+  if (tracking_) learn_directions();
+  switch (event.kind) {
+    case SimEvent::Kind::operation: {
+      bool point = event.subject || std::strcmp(event.operation, "yield") == 0 ||
+                   std::strcmp(event.operation, "sleep") == 0;
+      if (tracking_) settle();
+      announced_ = 0;
+      if (!point) {
+        // A poll point: an object the executor does not name.
+        if (tracking_) {
+          std::string_view operation = event.operation;
+          if (operation == "chan close") {
+            segment_.footprint.closes = true;
+          } else if (operation == "sync.WaitGroup.Add") {
+            segment_.footprint.any_wait_group = true;
+          } else if (operation == "sync.Mutex.Unlock" || operation == "sync.Mutex.TryLock") {
+            segment_.footprint.any_mutex = true;
+          } else {  // try_send, try_recv (they read too), or unknown
+            segment_.footprint.global = true;
+          }
+        }
+        return;
+      }
+      TaskOp& op = op_of(event.task);
+      op = TaskOp{};
+      op.subject = event.subject;
+      op.operation = event.operation;
+      op.where = event.where;
+      if (tracking_) {  // described now: if it runs at once, its awaiter is gone by the next event
+        op.objects = describe(event.subject);
+        op.described = true;
+      }
+      announced_ = event.task;
+      return;
+    }
+    case SimEvent::Kind::blocked:
+      if (tracking_) {
+        fold_announcement();
+        finish_running(true);
+      }
+      announced_ = 0;
+      return;
+    case SimEvent::Kind::woken: {
+      if (!tracking_) return;
+      settle();
+      if (segment_.node == kNone) return;
+      // The segment completed (or closed, or cancelled) what the task waits on.
+      TaskOp& op = op_of(event.task);
+      if (!op.subject) {  // sleep (a timer), or unknown
+        segment_.footprint.global = true;
+        return;
+      }
+      if (!op.described) {
+        op.objects = describe(op.subject);
+        op.described = true;
+      }
+      if (op.objects.global) segment_.footprint.global = true;
+      for (const Obj& obj : op.objects.objects) {
+        if (obj.key) segment_.footprint.write_object(obj.key);
+      }
+      return;
+    }
+    case SimEvent::Kind::spawned:
+      op_of(event.task);
+      if (tracking_) {
+        settle();
+        segment_.footprint.write(kSpawnKey);
+      }
+      return;
+    case SimEvent::Kind::clock:
+      if (tracking_) segment_.footprint.global = true;
+      return;
+    case SimEvent::Kind::finished:
+      if (tracking_) settle();
+      announced_ = 0;
+      op_of(event.task) = TaskOp{};  // its operations' awaiters are gone
+      return;
+    case SimEvent::Kind::preempted:
+      return;
+  }
+}
+
+const TaskRecord* DfsStrategy::find_task(const DecisionPoint& point, std::uint64_t id) {
+  for (std::uint64_t i = 0; i < point.options; ++i) {
+    const TaskRecord* task = point.task_at(i);
+    if (task && task->id == id) return task;
+  }
+  return nullptr;
+}
+
+// What the task's next operation acts on, or null when it has none (woken:
+// its operation is done; new; or preempted at yield). `fresh`: describe its
+// objects as they are now (else only when it may act on unseen-changing ones).
+const Objects* DfsStrategy::first_op(const DecisionPoint& point, const TaskRecord* task,
+                                     bool fresh) {
+  if (!task) return nullptr;
+  if (task != point.current && !task->pending) return nullptr;
+  TaskOp& op = op_of(task->id);
+  if (fresh || !op.described || op.objects.has_unseen) {
+    op.objects = describe(op.subject);
+    op.described = true;
+  }
+  return &op.objects;
+}
+
+std::vector<ObjectState> DfsStrategy::states_now(const DecisionPoint& point, std::uint64_t task,
+                                                 bool fresh) {
+  const Objects* op = first_op(point, find_task(point, task), fresh);
+  return op ? states_of(*op) : std::vector<ObjectState>{};
+}
+
+// ---- progress ----
+
+// The share of the bounded tree explored, counting each node's options as
+// equally large subtrees (Knuth's estimate along the current path).
+double DfsStrategy::fraction_done() const {
+  double done = 0;
+  double weight = 1;
+  for (const Node& node : nodes_) {
+    if (node.allowed == 0) break;
+    double share = weight / static_cast<double>(node.allowed);
+    done += share * static_cast<double>(node.rank);
+    weight = share;
+    if (weight < 1e-12) break;
+  }
+  return std::clamp(done, 0.0, 1.0);
+}
+
+}  // namespace
+
+std::unique_ptr<Strategy> make_dfs_strategy(DfsOptions options) {
+  return std::make_unique<DfsStrategy>(options);
+}
+
+}  // namespace chanfuzz
