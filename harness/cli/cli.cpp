@@ -31,7 +31,8 @@ namespace cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kCommands = {"list", "run", "replay", "minimize"};
+constexpr std::array<std::string_view, 5> kCommands = {"list", "run", "replay", "minimize",
+                                                       "stress"};
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -202,9 +203,9 @@ std::string progress_text(std::string_view scenario, const Progress& progress) {
     // share of the bounded tree done) the time left when it can be estimated.
     double rate =
         progress.elapsed_s > 0 ? static_cast<double>(progress.schedules) / progress.elapsed_s : 0;
-    std::string text = fmt::format("{}: {} schedules  {}/s  depth {}", scenario,
-                                   group_digits(progress.schedules),
-                                   group_digits(static_cast<std::uint64_t>(rate)), progress.depth);
+    std::string text =
+        fmt::format("{}: {} schedules  {}/s  depth {}", scenario, group_digits(progress.schedules),
+                    group_digits(static_cast<std::uint64_t>(rate)), progress.depth);
     double done = progress.fraction_done;
     if (done > 0.001 && done < 1) {
       double left = progress.elapsed_s * (1 - done) / done;
@@ -292,8 +293,8 @@ int dispatch(int argc, char** argv) {
   // An unknown command is named as such (CLI11 would call it an extra argument).
   if (argc >= 2 && argv[1][0] != '-' &&
       std::find(kCommands.begin(), kCommands.end(), std::string_view(argv[1])) == kCommands.end()) {
-    return usage_error(fmt::format("unknown command '{}' (list, run, replay, minimize; {} --help)",
-                                   argv[1], name));
+    return usage_error(fmt::format(
+        "unknown command '{}' (list, run, replay, minimize, stress; {} --help)", argv[1], name));
   }
 
   CLI::App app(
@@ -408,6 +409,47 @@ int dispatch(int argc, char** argv) {
       "status: 1 a failure (minimized), 2 bad usage or input (also a trace that does not fail, "
       "or no longer fits the scenario).");
 
+  // stress
+  StressArgs stress_args;
+  std::string stress_runs, stress_seed, stress_time, stress_threads, stress_leak_wait, stress_soak;
+  CLI::App* stress = app.add_subcommand(
+      "stress",
+      "Run a scenario many times on real threads (ThreadExecutor); report leaks, deadlocks and "
+      "panics");
+  stress->add_option("scenario", stress_args.scenario, scenario_help)->type_name("NAME");
+  stress->add_flag("--all", stress_args.all,
+                   "Stress every scenario that terminates on threads and compare with its "
+                   "expectation (a schedule-dependent bug may stay unseen)");
+  CLI::Option* stress_runs_option =
+      stress->add_option("--runs", stress_runs, "Runs at most (default 1000; 0: until --time)");
+  stress_runs_option->type_name("N");
+  CLI::Option* stress_seed_option = stress->add_option(
+      "--seed", stress_seed, "Base seed of the select and random() choices (default 1)");
+  stress_seed_option->type_name("S");
+  CLI::Option* stress_time_option =
+      stress->add_option("--time", stress_time, "Stop after SEC seconds (per scenario)");
+  stress_time_option->type_name("SEC");
+  CLI::Option* stress_threads_option =
+      stress->add_option("--threads", stress_threads, "Worker threads per run (default 2)");
+  stress_threads_option->type_name("N");
+  CLI::Option* stress_leak_wait_option = stress->add_option(
+      "--leak-wait", stress_leak_wait,
+      "After main returns, wait up to SEC seconds (growing sleeps) for the other tasks "
+      "(default 1)");
+  stress_leak_wait_option->type_name("SEC");
+  CLI::Option* stress_soak_option = stress->add_option(
+      "--soak", stress_soak,
+      "Soak: stress the correct scenarios in turn for SEC seconds, printing RSS (20 runs each "
+      "per round unless --runs)");
+  stress_soak_option->type_name("SEC");
+  stress->add_flag("--json", stress_args.json, "Print the report as JSON (no progress line)");
+  stress->footer(
+      "Runs on threads do not replay exactly: a report gives the seed, not a trace. The "
+      "environment applies on top of the flags: CHANFUZZ_RUNS, CHANFUZZ_SEED, CHANFUZZ_TIME, "
+      "CHANFUZZ_THREADS, CHANFUZZ_CLOCK_SPEED, CHANFUZZ_LEAK_WAIT.\n"
+      "Exit status: 0 no failure (--all: every scenario as expected), 1 a failure, 2 bad usage "
+      "or input.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -466,8 +508,26 @@ int dispatch(int argc, char** argv) {
     }
     return minimize_command(minimize_args);
   }
+  if (stress->parsed()) {
+    stress_args.runs = given(stress_runs_option, stress_runs);
+    stress_args.seed = given(stress_seed_option, stress_seed);
+    stress_args.time = given(stress_time_option, stress_time);
+    stress_args.threads = given(stress_threads_option, stress_threads);
+    stress_args.leak_wait = given(stress_leak_wait_option, stress_leak_wait);
+    stress_args.soak = given(stress_soak_option, stress_soak);
+    int modes = (stress_args.all ? 1 : 0) + (stress_args.soak ? 1 : 0) +
+                (stress_args.scenario.empty() ? 0 : 1);
+    if (modes != 1) {
+      throw UsageError(fmt::format(
+          "stress: give one of a scenario, --all or --soak SEC ({} list shows the scenarios)",
+          name));
+    }
+    if (stress_args.soak) return soak_command(stress_args);
+    if (stress_args.all) return stress_all_command(stress_args);
+    return stress_command(stress_args);
+  }
   throw UsageError(
-      fmt::format("a command is needed: list, run, replay or minimize ({} --help)", name));
+      fmt::format("a command is needed: list, run, replay, minimize or stress ({} --help)", name));
 }
 
 }  // namespace

@@ -60,6 +60,17 @@ struct MinimizeArgs {
 };
 int minimize_command(const MinimizeArgs& args);  // (minimize.cpp)
 
+// `stress`'s flags, as typed (nullopt: not given).
+struct StressArgs {
+  std::string scenario;
+  bool all = false;
+  std::optional<std::string> runs, seed, time, threads, leak_wait, soak;
+  bool json = false;
+};
+int stress_command(const StressArgs& args);      // stress <scenario> (stress.cpp)
+int stress_all_command(const StressArgs& args);  // stress --all (stress.cpp)
+int soak_command(const StressArgs& args);        // stress --soak SEC (stress.cpp)
+
 // ---- shared by the commands (cli.cpp) ----
 
 // A whole number, for `flag`. Throws UsageError.

@@ -304,6 +304,50 @@ case_minimize_malformed_trace() {
   expect_usage_error "--trace" "malformed trace"
 }
 
+# ---- stress: real threads (ThreadExecutor) ----
+
+case_help_stress() {
+  chanfuzz stress --help
+  expect_status 0
+  for flag in --all --runs --seed --time --threads --leak-wait --soak --json; do expect_out "$flag"; done
+}
+case_stress_correct_scenario_passes() {
+  chanfuzz stress pipeline --runs 50 --threads 2
+  expect_status 0
+  expect_out "chanfuzz: ok"
+}
+case_stress_finds_an_always_leaking_scenario() {
+  chanfuzz stress rand_stream_leak --runs 50 --threads 2 --leak-wait 0.2
+  expect_status 1
+  expect_out "leak"
+  expect_out "rand_stream"  # where the leaked task blocks
+  expect_out "chanfuzz stress rand_stream_leak --threads 2 --seed"
+}
+case_stress_json() {
+  chanfuzz stress rand_stream_leak --runs 5 --leak-wait 0.2 --json
+  expect_status 1
+  expect_json category=leak scenario=rand_stream_leak ok=false
+}
+case_stress_all_leaves_out_endless_scenarios() {
+  chanfuzz stress --all --runs 3 --leak-wait 0.2
+  expect_status 0
+  expect_out "no unexpected failure"
+  expect_out "left out (may loop for ever"
+  expect_out_line "^rand_stream_leak +leak +leak"
+}
+case_stress_bad_usage() {
+  chanfuzz stress pipeline --threads 0
+  expect_usage_error "--threads"
+  chanfuzz stress
+  expect_usage_error "stress: give one of"
+  chanfuzz stress pipeline --all
+  expect_usage_error "stress: give one of"
+  chanfuzz stress no_such_scenario
+  expect_usage_error "no_such_scenario"
+  chanfuzz stress --soak 0
+  expect_usage_error "--soak"
+}
+
 # ---- scripts/repro (usage only: a Release build is too slow for ctest) ----
 
 repro() {
