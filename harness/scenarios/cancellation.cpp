@@ -10,6 +10,7 @@
 #include <chanfuzz/chanfuzz.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -280,19 +281,20 @@ CHANFUZZ_SCENARIO_FAILS(errgroup_leak, leak,
 
 // Bounded parallelism: a buffered Chan<Unit> of capacity 2 is a semaphore
 // (send acquires, receive releases). 5 workers; never more than 2 inside at
-// once; all 5 finish.
+// once; all 5 finish. The counters are atomic: on real threads (stress) the
+// two workers inside run in parallel.
 CHANFUZZ_SCENARIO(semaphore, "5 workers behind a semaphore channel of capacity 2") {
   constexpr int limit = 2;
   auto sem = make_chan<Unit>(limit);
-  auto inside = std::make_shared<int>(0);
-  auto finished = std::make_shared<int>(0);
+  auto inside = std::make_shared<std::atomic<int>>(0);
+  auto finished = std::make_shared<std::atomic<int>>(0);
   WaitGroup wg;
   for (int i = 0; i < 5; ++i) {
     wg.add(1);
     go("worker", [sem, inside, finished, wg]() -> Task<> {
       co_await sem.send(Unit{});  // acquire
-      ++*inside;
-      require(*inside <= limit, "never more than 2 workers inside the semaphore");
+      int now_inside = ++*inside;
+      require(now_inside <= limit, "never more than 2 workers inside the semaphore");
       co_await yield();  // the work: others run meanwhile
       co_await yield();
       --*inside;
