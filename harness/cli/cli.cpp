@@ -346,13 +346,34 @@ int dispatch(int argc, char** argv) {
                 "Abandon a run that reaches --max-steps and go on, instead of failing as "
                 "step-limit");
   run->add_flag("--json", run_args.json, "Print the report as JSON (no progress line)");
+  std::string run_shard, run_resume, run_jobs, run_junit;
+  CLI::Option* shard_option = run->add_option(
+      "--shard", run_shard,
+      "Run only shard I of N (1 <= I <= N): the runs whose index is I-1 modulo N, so N jobs "
+      "together make the unsharded run");
+  shard_option->type_name("I/N");
+  CLI::Option* resume_option = run->add_option(
+      "--resume", run_resume,
+      "Skip the runs whose seed is below S (a run stopped by --time names the seed to resume "
+      "from)");
+  resume_option->type_name("S");
+  CLI::Option* jobs_option = run->add_option(
+      "-j,--jobs", run_jobs,
+      "Runs at once on N threads (default 1); the result is the same as with 1 for the same "
+      "seeds");
+  jobs_option->type_name("N");
+  CLI::Option* junit_option = run->add_option(
+      "--junit", run_junit,
+      "Also write JUnit XML to FILE: one test case per scenario, the report as the failure");
+  junit_option->type_name("FILE");
   run->add_flag("--swarm", run_args.swarm,
                 "Swarm testing: each run switches off some sources of variety (preemption at "
                 "some operations, clock jumps, select randomization), chosen from its seed");
   run->footer(
       "The environment applies on top of the flags: CHANFUZZ_RUNS, CHANFUZZ_SEED, "
       "CHANFUZZ_STRATEGY, CHANFUZZ_TIME, CHANFUZZ_MAX_STEPS, CHANFUZZ_ON_STEP_LIMIT=fail|skip, "
-      "CHANFUZZ_SWARM=1|0.\n"
+      "CHANFUZZ_SWARM=1|0, CHANFUZZ_SHARD=I/N, CHANFUZZ_RESUME, CHANFUZZ_RUN_JOBS, "
+      "CHANFUZZ_JUNIT.\n"
       "Exit status: 0 no failure (--all: every scenario as expected), 1 a failure was found "
       "(--all: a scenario not as expected), 2 bad usage or input.");
 
@@ -474,6 +495,10 @@ int dispatch(int argc, char** argv) {
     run_args.strategy = given(strategy_option, run_strategy);
     run_args.time = given(time_option, run_time);
     run_args.max_steps = given(max_steps_option, run_max_steps);
+    run_args.shard = given(shard_option, run_shard);
+    run_args.resume = given(resume_option, run_resume);
+    run_args.jobs = given(jobs_option, run_jobs);
+    run_args.junit = given(junit_option, run_junit);
     if (run_args.all) {
       if (!run_args.scenario.empty()) {
         throw UsageError(fmt::format("run: give a scenario or --all, not both ('{}' and --all)",

@@ -37,6 +37,7 @@ struct RunArgs {
   bool skip_step_limit = false;
   bool json = false;
   bool swarm = false;
+  std::optional<std::string> shard, resume, jobs, junit;
 };
 
 // `replay`'s flags, as typed (nullopt: not given).

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,6 +30,15 @@ Config config_from(const RunArgs& args, std::uint64_t default_runs) {
     if (config.max_steps == 0) throw UsageError("--max-steps: must be at least 1");
   }
   if (args.skip_step_limit) config.on_step_limit = StepLimit::skip;
+  if (args.shard && !parse_shard_spec(*args.shard, config.shard_index, config.shard_count)) {
+    throw UsageError("--shard: '" + *args.shard + "' is not <i>/<n> with 1 <= i <= n (e.g. 2/4)");
+  }
+  if (args.resume) config.resume_seed = parse_whole("--resume", *args.resume);
+  if (args.jobs) {
+    std::uint64_t jobs = parse_whole("-j", *args.jobs);
+    if (jobs == 0 || jobs > 1024) throw UsageError("-j: from 1 to 1024 parallel runs");
+    config.jobs = static_cast<unsigned>(jobs);
+  }
   if (args.swarm) {
     if (config.strategy.starts_with("dfs:")) {
       throw UsageError("--swarm: varies sampled runs; it does not combine with --strategy " +
@@ -46,6 +56,13 @@ Config config_from(const RunArgs& args, std::uint64_t default_runs) {
   }
   if (effective.strategy == "replay" && effective.trace.empty()) {
     throw UsageError("CHANFUZZ_STRATEGY: 'replay' needs a trace (CHANFUZZ_TRACE)");
+  }
+  if ((effective.shard_count > 0 || effective.resume_seed > 0) &&
+      effective.strategy.starts_with("dfs:")) {
+    throw UsageError(
+        "--shard/--resume: split and resume sampled runs by seed; the systematic "
+        "strategy " +
+        effective.strategy + " does neither");
   }
   return config;
 }
@@ -71,10 +88,30 @@ Report run_check(const ScenarioInfo& scenario, Config config) {
 
 std::string seconds(double s) { return fmt::format("{:.2f}s", s); }
 
+// The JUnit file: --junit, else CHANFUZZ_JUNIT. The command writes it (once,
+// for every scenario of --all), so the variable is taken out of the
+// environment that check() reads.
+std::string junit_path(const RunArgs& args) {
+  std::string path;
+  if (const char* v = std::getenv("CHANFUZZ_JUNIT"); v && *v) path = v;
+  ::unsetenv("CHANFUZZ_JUNIT");
+  if (args.junit) path = *args.junit;
+  if (args.junit && path.empty()) throw UsageError("--junit: needs a file name");
+  return path;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.flush();
+  if (!out) throw UsageError("--junit: cannot write '" + path + "'");
+}
+
 }  // namespace
 
 int run_command(const RunArgs& args) {
   const ScenarioInfo& scenario = find_scenario_or_fail(args.scenario);
+  const std::string junit = junit_path(args);
   Config config = with_scenario_settings(scenario, args, config_from(args, Config{}.runs));
 
   ProgressLine line(!args.json && stderr_is_terminal());
@@ -85,6 +122,7 @@ int run_command(const RunArgs& args) {
   }
   Report report = run_check(scenario, std::move(config));
   line.clear();
+  if (!junit.empty()) write_file(junit, junit_xml("chanfuzz run", report));
 
   std::cout << (args.json ? report.json() + "\n" : report.text());
   std::cout.flush();
@@ -99,6 +137,7 @@ int run_all_command(const RunArgs& args) {
   // 2,000 runs each by default: enough to find the catalogue's known bugs, quick enough to run
   // the whole catalogue in a few seconds.
   constexpr std::uint64_t kDefaultRunsEach = 2000;
+  const std::string junit = junit_path(args);
   Config config = config_from(args, kDefaultRunsEach);
   const auto& all = scenarios();
 
@@ -132,6 +171,19 @@ int run_all_command(const RunArgs& args) {
   std::vector<const Row*> unexpected;
   for (const Row& row : rows) {
     if (!row.as_expected) unexpected.push_back(&row);
+  }
+  if (!junit.empty()) {
+    std::vector<JUnitCase> cases;
+    for (const Row& row : rows) {
+      std::string why;
+      if (!row.as_expected) {
+        why = fmt::format("expected {}, found {}", expectation_name(row.scenario->expected),
+                          failure_kind_name(row.report.kind));
+        if (!row.report.ok()) why += ": " + row.report.summary;
+      }
+      cases.push_back(JUnitCase{&row.report, row.as_expected, why});
+    }
+    write_file(junit, junit_xml("chanfuzz run --all", cases));
   }
 
   if (args.json) {

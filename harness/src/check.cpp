@@ -1,12 +1,19 @@
 // check(), replay(), require() and the CHANFUZZ_* environment variables.
 #include "chanfuzz/check.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "chanfuzz/sim_executor.hpp"
 #include "chanfuzz/strategy.hpp"
@@ -113,8 +120,10 @@ std::string strategy_spec(const Config& config) {
   std::string spec = config.strategy;
   if (!config.swarm || spec.ends_with("+swarm")) return spec;
   if (spec.starts_with("dfs:")) {
-    throw std::invalid_argument("swarm (CHANFUZZ_SWARM, Config::swarm) varies sampled runs: "
-                                "it does not combine with the systematic strategy " + spec);
+    throw std::invalid_argument(
+        "swarm (CHANFUZZ_SWARM, Config::swarm) varies sampled runs: "
+        "it does not combine with the systematic strategy " +
+        spec);
   }
   return spec + "+swarm";
 }
@@ -194,7 +203,176 @@ Report search(const Scenario& scenario, const Config& config, Strategy& strategy
   return report;
 }
 
+// Which run indices a sampling check runs: index i (seed + i) for i below
+// `runs` (0: no limit), of the shard's residue class, from the resume seed on.
+// Position p (0, 1, 2, ...) is the p-th of them.
+struct RunPlan {
+  std::uint64_t seed = 1;
+  std::uint64_t runs = 0;
+  std::uint64_t first = 0;   // index of position 0
+  std::uint64_t stride = 1;  // shard count, or 1
+
+  static RunPlan of(const Config& config) {
+    RunPlan plan;
+    plan.seed = config.seed;
+    plan.runs = config.runs;
+    plan.stride = config.shard_count > 0 ? config.shard_count : 1;
+    std::uint64_t residue = config.shard_count > 0 ? config.shard_index - 1 : 0;
+    std::uint64_t start = config.resume_seed > config.seed ? config.resume_seed - config.seed : 0;
+    plan.first = start + (residue + plan.stride - start % plan.stride) % plan.stride;
+    return plan;
+  }
+  std::uint64_t index(std::uint64_t position) const { return first + position * stride; }
+  bool valid(std::uint64_t position) const { return runs == 0 || index(position) < runs; }
+};
+
+// One run of a sampling check.
+struct RunOnce {
+  RunResult result;
+  bool skipped = false;
+  bool failed = false;
+};
+
+RunOnce run_once(const Scenario& scenario, const Config& config, Strategy& strategy,
+                 std::uint64_t seed) {
+  SimOptions options;
+  options.seed = seed;
+  options.max_steps = config.max_steps;
+  options.strategy = &strategy;
+  watch_events(options, strategy);
+  RunOnce once;
+  {
+    SimExecutor sim(options);
+    once.result = sim.run(scenario());
+  }
+  if (once.result.outcome == RunOutcome::step_limit && config.on_step_limit == StepLimit::skip) {
+    once.skipped = true;
+  } else if (once.result.outcome != RunOutcome::ok) {
+    once.failed = true;
+  }
+  return once;
+}
+
+// The sampling loop on config.jobs threads. Workers take positions in order
+// from a shared counter. Once a run fails, no worker takes a later position,
+// but every earlier one still runs, so the failure kept (the smallest
+// failing position) and the run count are those of one job.
+struct ParallelOutcome {
+  std::uint64_t runs = 0;     // positions run, up to and including the failing one
+  std::uint64_t skipped = 0;  // of those, abandoned at the step limit
+  std::uint64_t failing_position = UINT64_MAX;
+  RunResult failure;
+};
+
+ParallelOutcome run_parallel(const Scenario& scenario, const Config& config,
+                             const std::string& spec, std::uint64_t step_estimate,
+                             const RunPlan& plan, const std::function<double()>& elapsed,
+                             const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  std::mutex mu;
+  std::condition_variable finished_cv;
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<std::uint64_t> failing{UINT64_MAX};
+  std::atomic<bool> out_of_time{false};
+  std::atomic<std::uint64_t> done_runs{0}, done_skipped{0};
+  ParallelOutcome outcome;
+  std::vector<std::uint64_t> skipped_positions;  // under mu
+  std::exception_ptr error;                      // under mu
+  unsigned running = config.jobs;                // under mu
+
+  auto worker = [&] {
+    try {
+      std::unique_ptr<Strategy> strategy = make_strategy(spec);
+      if (strategy->wants_step_estimate()) strategy->set_step_estimate(step_estimate);
+      for (;;) {
+        std::uint64_t position = next.fetch_add(1);
+        if (!plan.valid(position) || position > failing.load()) break;
+        if (out_of_time.load() && failing.load() == UINT64_MAX) break;
+        RunOnce once = run_once(scenario, config, *strategy, plan.seed + plan.index(position));
+        done_runs.fetch_add(1);
+        if (once.skipped) {
+          done_skipped.fetch_add(1);
+          std::lock_guard lock(mu);
+          skipped_positions.push_back(position);
+        } else if (once.failed) {
+          std::lock_guard lock(mu);
+          if (position < outcome.failing_position) {
+            outcome.failing_position = position;
+            outcome.failure = std::move(once.result);
+            std::uint64_t seen = failing.load();
+            while (position < seen && !failing.compare_exchange_weak(seen, position)) {
+            }
+          }
+        }
+        if (config.time_budget_s > 0 && elapsed() >= config.time_budget_s) out_of_time = true;
+      }
+    } catch (...) {
+      std::lock_guard lock(mu);
+      if (!error) error = std::current_exception();
+      failing = 0;  // stop the others
+    }
+    std::lock_guard lock(mu);
+    --running;
+    finished_cv.notify_all();
+  };
+
+  std::vector<std::thread> threads;
+  threads.reserve(config.jobs);
+  for (unsigned j = 0; j < config.jobs; ++j) threads.emplace_back(worker);
+  {
+    std::unique_lock lock(mu);
+    while (running > 0) {
+      finished_cv.wait_for(lock, std::chrono::milliseconds(100));
+      if (running > 0 && progress) {
+        lock.unlock();
+        progress(done_runs.load(), done_skipped.load());
+        lock.lock();
+      }
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+
+  if (outcome.failing_position != UINT64_MAX) {
+    outcome.runs = outcome.failing_position + 1;
+    for (std::uint64_t p : skipped_positions) {
+      if (p < outcome.failing_position) ++outcome.skipped;
+    }
+  } else {
+    outcome.runs = done_runs.load();
+    outcome.skipped = done_skipped.load();
+  }
+  return outcome;
+}
+
+bool parse_shard(std::string_view text, std::uint64_t& index, std::uint64_t& count) {
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) return false;
+  auto number = [](std::string_view part, std::uint64_t& out) {
+    auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return !part.empty() && error == std::errc() && end == part.data() + part.size();
+  };
+  std::uint64_t i = 0, n = 0;
+  if (!number(text.substr(0, slash), i) || !number(text.substr(slash + 1), n)) return false;
+  if (n == 0 || i == 0 || i > n) return false;
+  index = i;
+  count = n;
+  return true;
+}
+
+void write_junit(const Config& config, const Report& report) {
+  if (config.junit.empty()) return;
+  std::ofstream out(config.junit, std::ios::binary | std::ios::trunc);
+  if (out) out << junit_xml(report.scenario.empty() ? "chanfuzz" : report.scenario, report);
+  if (!out) {
+    throw std::runtime_error("chanfuzz: cannot write the JUnit file '" + config.junit + "'");
+  }
+}
+
 }  // namespace
+
+bool parse_shard_spec(std::string_view text, std::uint64_t& index, std::uint64_t& count) {
+  return parse_shard(text, index, count);
+}
 
 void set_command_name(std::string name) { command_name_storage() = std::move(name); }
 const std::string& command_name() { return command_name_storage(); }
@@ -237,6 +415,19 @@ Config apply_environment(Config config) {
     config.trace = v;
   }
   if (const char* v = env("CHANFUZZ_SCENARIO_NAME")) config.name = v;
+  if (const char* v = env("CHANFUZZ_SHARD")) {
+    if (!parse_shard(v, config.shard_index, config.shard_count)) {
+      bad_variable("CHANFUZZ_SHARD", v, "must be <i>/<n> with 1 <= i <= n, e.g. 2/4");
+    }
+  }
+  if (const char* v = env("CHANFUZZ_RESUME"))
+    config.resume_seed = parse_whole("CHANFUZZ_RESUME", v);
+  if (const char* v = env("CHANFUZZ_RUN_JOBS")) {
+    std::uint64_t jobs = parse_whole("CHANFUZZ_RUN_JOBS", v);
+    if (jobs == 0 || jobs > 1024) bad_variable("CHANFUZZ_RUN_JOBS", v, "must be from 1 to 1024");
+    config.jobs = static_cast<unsigned>(jobs);
+  }
+  if (const char* v = env("CHANFUZZ_JUNIT")) config.junit = v;
   if (const char* v = env("CHANFUZZ_SWARM")) {
     std::string_view text(v);
     if (text == "1") {
@@ -264,12 +455,28 @@ Report check(Scenario scenario, Config config) {
     }
     return replay(std::move(scenario), config.trace, config.name);
   }
-  std::unique_ptr<Strategy> strategy = make_strategy(strategy_spec(config));
-  if (strategy->search_status()) return search(scenario, config, *strategy);
+  const std::string spec = strategy_spec(config);
+  std::unique_ptr<Strategy> strategy = make_strategy(spec);
+  if (strategy->search_status()) {
+    if (config.shard_count > 0 || config.resume_seed > 0) {
+      throw std::invalid_argument("check: the systematic strategy " + config.strategy +
+                                  " enumerates schedules: it does not shard or resume by seed");
+    }
+    Report report = search(scenario, config, *strategy);
+    write_junit(config, report);
+    return report;
+  }
+  if (config.shard_count > 0 &&
+      (config.shard_index == 0 || config.shard_index > config.shard_count)) {
+    throw std::invalid_argument("check: shard_index must be from 1 to shard_count");
+  }
+  if (config.jobs == 0) throw std::invalid_argument("check: jobs must be at least 1");
+  std::uint64_t step_estimate = 0;
   if (strategy->wants_step_estimate()) {
     RandomStrategy calibration;
     SimExecutor sim(SimOptions{.seed = 0, .max_steps = config.max_steps, .strategy = &calibration});
-    strategy->set_step_estimate(sim.run(scenario()).steps);
+    step_estimate = sim.run(scenario()).steps;
+    strategy->set_step_estimate(step_estimate);
   }
 
   using Clock = std::chrono::steady_clock;
@@ -279,43 +486,69 @@ Report check(Scenario scenario, Config config) {
     return std::chrono::duration<double>(at - start).count();
   };
 
+  const RunPlan plan = RunPlan::of(config);
   Report report;
   report.scenario = config.name;
   report.strategy = strategy->name();
-  report.first_seed = config.seed;
-  for (std::uint64_t i = 0; config.runs == 0 || i < config.runs; ++i) {
-    SimOptions options;
-    options.seed = config.seed + i;
-    options.max_steps = config.max_steps;
-    options.strategy = strategy.get();
-    watch_events(options, *strategy);
-    RunResult result;
-    {
-      SimExecutor sim(options);
-      result = sim.run(scenario());
+  report.first_seed = config.seed + plan.first;
+  report.shard_index = config.shard_index;
+  report.shard_count = config.shard_count;
+  std::uint64_t position = 0;  // the next position to run
+  bool failed = false;
+  if (config.jobs <= 1) {
+    for (; plan.valid(position); ++position) {
+      const std::uint64_t seed = config.seed + plan.index(position);
+      RunOnce once = run_once(scenario, config, *strategy, seed);
+      report.runs = position + 1;
+      if (once.skipped) {
+        ++report.skipped;
+      } else if (once.failed) {
+        report.seed = seed;
+        fill(report, once.result);
+        failed = true;
+        ++position;
+        break;
+      }
+      const auto now = Clock::now();
+      if (config.on_progress && now - last_progress >= std::chrono::milliseconds(100)) {
+        last_progress = now;
+        config.on_progress(
+            Progress{report.runs, report.skipped, elapsed(now), report.strategy.c_str()});
+      }
+      if (config.time_budget_s > 0 && elapsed(now) >= config.time_budget_s) {
+        ++position;
+        break;
+      }
     }
-    report.runs = i + 1;
-    if (result.outcome == RunOutcome::step_limit && config.on_step_limit == StepLimit::skip) {
-      ++report.skipped;
-    } else if (result.outcome != RunOutcome::ok) {
-      report.seed = options.seed;
-      fill(report, result);
-      if (config.max_steps != Config{}.max_steps) report.max_steps = config.max_steps;
-      break;
+  } else {
+    auto progress = [&](std::uint64_t runs, std::uint64_t skipped) {
+      if (config.on_progress) {
+        config.on_progress(Progress{runs, skipped, elapsed(Clock::now()), report.strategy.c_str()});
+      }
+    };
+    ParallelOutcome outcome = run_parallel(
+        scenario, config, spec, step_estimate, plan, [&] { return elapsed(Clock::now()); },
+        progress);
+    report.runs = outcome.runs;
+    report.skipped = outcome.skipped;
+    position = outcome.runs;
+    if (outcome.failing_position != UINT64_MAX) {
+      report.seed = config.seed + plan.index(outcome.failing_position);
+      fill(report, outcome.failure);
+      failed = true;
     }
-    const auto now = Clock::now();
-    if (config.on_progress && now - last_progress >= std::chrono::milliseconds(100)) {
-      last_progress = now;
-      config.on_progress(
-          Progress{report.runs, report.skipped, elapsed(now), report.strategy.c_str()});
-    }
-    if (config.time_budget_s > 0 && elapsed(now) >= config.time_budget_s) break;
   }
+  if (!failed && plan.valid(position)) {
+    // Stopped by the time budget: the remaining runs start at this seed.
+    report.resume_seed = config.seed + plan.index(position);
+  }
+  if (failed && config.max_steps != Config{}.max_steps) report.max_steps = config.max_steps;
   report.elapsed_s = elapsed(Clock::now());
   if (config.on_progress) {
     config.on_progress(
         Progress{report.runs, report.skipped, report.elapsed_s, report.strategy.c_str()});
   }
+  write_junit(config, report);
   return report;
 }
 

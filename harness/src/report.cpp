@@ -101,10 +101,9 @@ std::string Report::text() const {
           "{:.2f}s)\n",
           schedules, noun, preemption_bound, about, elapsed_s);
     } else {
-      std::string share = fraction_done >= 0
-                              ? fmt::format("about {:.0f}% of the bounded space, ",
-                                            100 * fraction_done)
-                              : std::string();
+      std::string share = fraction_done >= 0 ? fmt::format("about {:.0f}% of the bounded space, ",
+                                                           100 * fraction_done)
+                                             : std::string();
       out << fmt::format(
           "chanfuzz: ok: search incomplete: {} {} with at most {} preemptions explored, no "
           "failure ({}, {}stopped by the time budget, {:.2f}s)\n",
@@ -117,10 +116,21 @@ std::string Report::text() const {
     if (!scenario.empty()) out << " in " << scenario;
     out << fmt::format(" (strategy {}", strategy);
     if (strategy != "replay" && runs > 0) {
-      out << fmt::format(", seeds {}..{}", first_seed, first_seed + runs - 1);
+      if (shard_count > 0) {
+        out << fmt::format(", shard {}/{}: seeds {}..{} step {}", shard_index, shard_count,
+                           first_seed, first_seed + (runs - 1) * shard_count, shard_count);
+      } else {
+        out << fmt::format(", seeds {}..{}", first_seed, first_seed + runs - 1);
+      }
     }
     if (skipped > 0) out << fmt::format(", {} runs abandoned at the step limit", skipped);
     out << fmt::format(", {:.2f}s)\n", elapsed_s);
+    if (resume_seed > 0) {
+      out << fmt::format(
+          "resume:   stopped by the time budget; the next run has seed {} "
+          "(--resume {})\n",
+          resume_seed, resume_seed);
+    }
     return out.str();
   }
   out << fmt::format("chanfuzz: {}: {}\n", failure_kind_name(kind), summary);
@@ -140,12 +150,11 @@ std::string Report::text() const {
     auto count = [](std::uint64_t n, const char* one, const char* many) {
       return fmt::format("{} {}", n, n == 1 ? one : many);
     };
-    out << fmt::format("minimized: {}, {} (from {}, {}: {})\n",
-                       count(decisions, "decision", "decisions"),
-                       count(preemptions, "preemption", "preemptions"),
-                       count(minimized_from_decisions, "decision", "decisions"),
-                       count(minimized_from_preemptions, "preemption", "preemptions"),
-                       minimized_from);
+    out << fmt::format(
+        "minimized: {}, {} (from {}, {}: {})\n", count(decisions, "decision", "decisions"),
+        count(preemptions, "preemption", "preemptions"),
+        count(minimized_from_decisions, "decision", "decisions"),
+        count(minimized_from_preemptions, "preemption", "preemptions"), minimized_from);
   }
   out << fmt::format("replay:   {}\n", replay_command());
   return out.str();
@@ -196,13 +205,12 @@ std::string Report::json() const {
       {"replay", replay_command()},
       {"tasks", tasks_json},
   };
+  if (shard_count > 0) out["shard"] = {{"index", shard_index}, {"count", shard_count}};
+  if (resume_seed > 0) out["resume_seed"] = resume_seed;
   if (systematic) {
-    out["search"] = {{"complete", search_complete},
-                     {"preemption_bound", preemption_bound},
-                     {"schedules", schedules},
-                     {"redundant_runs", redundant_runs},
-                     {"random_limited", random_limited},
-                     {"fraction_done", fraction_done}};
+    out["search"] = {{"complete", search_complete},      {"preemption_bound", preemption_bound},
+                     {"schedules", schedules},           {"redundant_runs", redundant_runs},
+                     {"random_limited", random_limited}, {"fraction_done", fraction_done}};
   }
   if (!minimized_from.empty()) {
     out["minimized"] = {{"from_trace", minimized_from},
@@ -212,6 +220,86 @@ std::string Report::json() const {
                         {"preemptions", preemptions}};
   }
   return out.dump(2);
+}
+
+namespace {
+
+// Text for XML: the five special characters escaped; control characters
+// other than tab and newline (not allowed in XML 1.0) replaced by '?'.
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string junit_xml(std::string_view suite, const std::vector<JUnitCase>& cases) {
+  std::size_t failures = 0;
+  double total_s = 0;
+  for (const JUnitCase& c : cases) {
+    if (!c.passed) ++failures;
+    total_s += c.report ? c.report->elapsed_s : 0;
+  }
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out << fmt::format(
+      "<testsuites name=\"chanfuzz\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
+      "time=\"{:.3f}\">\n",
+      cases.size(), failures, total_s);
+  out << fmt::format(
+      "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
+      "skipped=\"0\" time=\"{:.3f}\">\n",
+      xml_escape(suite), cases.size(), failures, total_s);
+  for (const JUnitCase& c : cases) {
+    if (!c.report) continue;
+    const Report& r = *c.report;
+    std::string name = r.scenario.empty() ? std::string("scenario") : r.scenario;
+    out << fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n",
+                       xml_escape(suite), xml_escape(name), r.elapsed_s);
+    if (!c.passed) {
+      std::string message = c.failure.empty()
+                                ? fmt::format("{}: {}", failure_kind_name(r.kind), r.summary)
+                                : c.failure;
+      out << fmt::format("      <failure message=\"{}\" type=\"{}\">", xml_escape(message),
+                         xml_escape(failure_kind_name(r.kind)));
+      out << xml_escape(r.text()) << "</failure>\n";
+    } else {
+      out << "      <system-out>" << xml_escape(r.text()) << "</system-out>\n";
+    }
+    out << "    </testcase>\n";
+  }
+  out << "  </testsuite>\n</testsuites>\n";
+  return out.str();
+}
+
+std::string junit_xml(std::string_view suite, const Report& report) {
+  return junit_xml(suite, std::vector<JUnitCase>{JUnitCase{&report, report.ok(), {}}});
 }
 
 }  // namespace chanfuzz

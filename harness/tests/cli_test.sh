@@ -304,6 +304,212 @@ case_minimize_malformed_trace() {
   expect_usage_error "--trace" "malformed trace"
 }
 
+# ---- systematic exploration: run --strategy dfs:<P>, minimize, --swarm ----
+
+# The trace of a text report on stdout.
+report_trace() { sed -n 's/^trace: *\(cf1:[^ ]*\).*/\1/p' "$work/out" | head -n 1; }
+
+case_run_dfs_proves_a_correct_scenario() {
+  chanfuzz run do_work_done --strategy dfs:2
+  expect_status 0
+  expect_out_line "^chanfuzz: ok: explored all [0-9,]+ schedules with at most 2 preemptions: no failure \(do_work_done; strategy dfs:2"
+  chanfuzz run do_work_done --strategy dfs:1:full --json
+  expect_status 0
+  python3 - "$work/out" <<'PY' || fail "the JSON search block is not as expected"
+import json, sys
+search = json.load(open(sys.argv[1]))["search"]
+assert search["complete"] is True and search["preemption_bound"] == 1, search
+assert search["schedules"] > 0 and search["redundant_runs"] == 0, search
+PY
+}
+case_run_dfs_finds_a_leak_and_replays_it() {
+  chanfuzz run pipeline_leak --strategy dfs:2
+  expect_status 1
+  expect_out "chanfuzz: leak:"
+  expect_out "schedule: 1 of the search (strategy dfs:2"
+  expect_out "replay:   "
+  local trace
+  trace="$(report_trace)"
+  [[ -n "$trace" ]] || fail "no trace"
+  chanfuzz replay pipeline_leak --trace "$trace"
+  expect_status 1
+  expect_out "chanfuzz: leak:"
+}
+case_run_dfs_time_budget_reports_an_incomplete_search() {
+  chanfuzz run pipeline --strategy dfs:2 --time 0.2
+  expect_status 0
+  expect_out_line "^chanfuzz: ok: search incomplete: [0-9,]+ schedules with at most 2 preemptions explored, no failure"
+}
+case_run_dfs_bad_specs() {
+  local spec
+  for spec in dfs: dfs:x dfs:-1 dfs:1001 dfs:2: dfs:2:bogus dfs:2:values=0; do
+    chanfuzz run pipeline --strategy "$spec"
+    expect_usage_error "--strategy" "'$spec'"
+  done
+  status=0
+  CHANFUZZ_STRATEGY=dfs:x "$tool" run pipeline >"$work/out" 2>"$work/err" || status=$?
+  expect_usage_error "CHANFUZZ_STRATEGY='dfs:x'"
+}
+case_minimize_shortens_a_failing_trace() {
+  chanfuzz run pipeline_leak
+  expect_status 1
+  local original minimized
+  original="$(report_trace)"
+  chanfuzz minimize pipeline_leak --trace "$original"
+  expect_status 1
+  expect_out "chanfuzz: leak:"
+  expect_out_line "^minimized: [0-9]+ decisions?, [0-9]+ preemptions? \(from [0-9]+ decisions?, [0-9]+ preemptions?: $original\)"
+  minimized="$(report_trace)"
+  [[ -n "$minimized" && "$minimized" != "$original" ]] || fail "no shorter trace"
+  chanfuzz replay pipeline_leak --trace "$minimized"
+  expect_status 1
+  expect_out "chanfuzz: leak:"
+  chanfuzz minimize pipeline_leak --trace "$original" --json
+  expect_status 1
+  python3 - "$work/out" <<'PY' || fail "the JSON minimized block is not as expected"
+import json, sys
+report = json.load(open(sys.argv[1]))
+m = report["minimized"]
+assert report["category"] == "leak", report["category"]
+assert m["decisions"] <= m["from_decisions"] and m["preemptions"] <= m["from_preemptions"], m
+PY
+}
+case_minimize_bad_usage() {
+  chanfuzz minimize pipeline_leak
+  expect_usage_error "minimize" "--trace"
+  chanfuzz minimize
+  expect_usage_error "minimize: give a scenario"
+  chanfuzz minimize no_such_scenario --trace cf1:AQ
+  expect_usage_error "no_such_scenario"
+  chanfuzz minimize pipeline_leak --trace garbage
+  expect_usage_error "--trace" "malformed trace"
+  chanfuzz run pipeline_leak
+  local trace
+  trace="$(report_trace)"
+  chanfuzz minimize pipeline --trace "$trace"  # another scenario's trace
+  expect_usage_error "--trace" "does not fit the scenario"
+  chanfuzz minimize pipeline_leak --trace "$trace" --runs x
+  expect_usage_error "--runs"
+  chanfuzz minimize pipeline_leak --trace "$trace" --max-steps 0
+  expect_usage_error "--max-steps"
+}
+case_run_swarm_is_deterministic_per_seed() {
+  chanfuzz run pipeline_leak --swarm --seed 5
+  expect_status 1
+  expect_out "strategy random+swarm"
+  local first
+  first="$(report_trace)"
+  chanfuzz run pipeline_leak --swarm --seed 5
+  expect_status 1
+  [[ "$(report_trace)" == "$first" ]] || fail "two runs with seed 5 differ"
+  chanfuzz run pipeline --swarm --strategy pct:3 --runs 50
+  expect_status 0
+  expect_out "strategy pct:3+swarm"
+}
+case_run_swarm_bad_usage() {
+  chanfuzz run pipeline --swarm --strategy dfs:2
+  expect_usage_error "--swarm"
+  status=0
+  CHANFUZZ_SWARM=2 "$tool" run pipeline >"$work/out" 2>"$work/err" || status=$?
+  expect_usage_error "CHANFUZZ_SWARM='2'"
+}
+
+# ---- at scale: --junit, --shard, --resume, -j ----
+
+# The JUnit file's structure, as CI dashboards read it: testsuites >
+# testsuite (name, tests, failures) > testcase (classname, name, time), a
+# failed case with one <failure message=...> holding the report.
+expect_junit() {  # FILE TESTS FAILURES [FAILING-CASE]
+  python3 - "$@" <<'PY' || fail "the JUnit file is not as expected"
+import sys, xml.etree.ElementTree as ET
+path, tests, failures, *failing = sys.argv[1:]
+root = ET.parse(path).getroot()
+assert root.tag == "testsuites", root.tag
+suites = root.findall("testsuite")
+assert len(suites) == 1, suites
+suite = suites[0]
+for attr in ("name", "tests", "failures", "errors", "time"):
+    assert attr in suite.attrib, attr
+cases = suite.findall("testcase")
+assert suite.get("tests") == tests == str(len(cases)), (suite.get("tests"), len(cases))
+failed = [c for c in cases if c.find("failure") is not None]
+assert suite.get("failures") == failures == str(len(failed)), (suite.get("failures"), len(failed))
+for c in cases:
+    assert c.get("classname") and c.get("name") and float(c.get("time")) >= 0, c.attrib
+for c in failed:
+    f = c.find("failure")
+    assert f.get("message") and "chanfuzz" in (f.text or ""), f.attrib
+if failing:
+    names = [c.get("name") for c in failed]
+    assert failing[0] in names, names
+    text = [c for c in failed if c.get("name") == failing[0]][0].find("failure").text
+    assert "replay:" in text, text
+PY
+}
+
+case_run_junit_one_scenario() {
+  chanfuzz run tee_leak --junit "$work/junit.xml"
+  expect_status 1
+  expect_junit "$work/junit.xml" 1 1 tee_leak
+  chanfuzz run pipeline --runs 20 --junit "$work/pass.xml"
+  expect_status 0
+  expect_junit "$work/pass.xml" 1 0
+}
+case_run_all_junit() {
+  chanfuzz run --all --runs 50 --junit "$work/all.xml"
+  expect_status 0
+  local n
+  n="$("$tool" list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+  expect_junit "$work/all.xml" "$n" 0
+}
+case_run_junit_from_environment() {
+  status=0
+  CHANFUZZ_JUNIT="$work/env.xml" "$tool" run tee_leak >"$work/out" 2>"$work/err" || status=$?
+  expect_status 1
+  expect_junit "$work/env.xml" 1 1 tee_leak
+}
+case_run_junit_unwritable() {
+  chanfuzz run pipeline --runs 5 --junit /nonexistent/dir/x.xml
+  expect_usage_error "--junit" "/nonexistent/dir/x.xml"
+}
+case_run_shard() {
+  chanfuzz run pipeline --runs 30 --shard 2/3
+  expect_status 0
+  expect_out "10 runs, no failure in pipeline (strategy random, shard 2/3: seeds 2..29 step 3"
+}
+case_run_shard_bad() {
+  chanfuzz run pipeline --shard 4/3
+  expect_usage_error "--shard" "4/3"
+  chanfuzz run pipeline --shard x
+  expect_usage_error "--shard"
+  chanfuzz run pipeline --shard 1/2 --strategy dfs:1
+  expect_usage_error "--shard"
+  status=0
+  CHANFUZZ_SHARD=0/2 "$tool" run pipeline >"$work/out" 2>"$work/err" || status=$?
+  expect_usage_error "CHANFUZZ_SHARD='0/2'"
+}
+case_run_resume() {
+  chanfuzz run pipeline --runs 0 --time 0.1
+  expect_status 0
+  expect_out "resume:   stopped by the time budget"
+  local next
+  next="$(sed -n 's/.*(--resume \([0-9]*\)).*/\1/p' "$work/out")"
+  [[ -n "$next" ]] || fail "no --resume seed"
+  chanfuzz run pipeline --runs 0 --time 0.05 --resume "$next"
+  expect_status 0
+  expect_out "seeds $next.."
+}
+case_run_jobs_same_failure() {
+  chanfuzz run worker_pool_leak --runs 3000 --strategy pct:3 -j 1 --json
+  local one two
+  one="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["seed"], r["runs"], r["trace"])' "$work/out")"
+  chanfuzz run worker_pool_leak --runs 3000 --strategy pct:3 -j 2 --json
+  two="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["seed"], r["runs"], r["trace"])' "$work/out")"
+  [[ "$one" == "$two" ]] || fail "-j 1: $one; -j 2: $two"
+  chanfuzz run pipeline -j 0
+  expect_usage_error "-j"
+}
+
 # ---- stress: real threads (ThreadExecutor) ----
 
 case_help_stress() {

@@ -51,10 +51,10 @@ struct Progress {
 struct Config {
   std::uint64_t runs = 1000;  // CHANFUZZ_RUNS: runs at most (0: no limit, needs a time budget)
   std::uint64_t seed = 1;     // CHANFUZZ_SEED: run i uses seed + i
-  std::string strategy = "random";  // CHANFUZZ_STRATEGY: random | pct:<depth> | dfs:<P> | replay
-                                    // (dfs: every schedule with at most P preemptions, until
-                                    // exhausted or a failure; `runs` and `seed` do not apply)
-  std::uint64_t max_steps = 100000;           // CHANFUZZ_MAX_STEPS: scheduling steps per run
+  std::string strategy = "random";   // CHANFUZZ_STRATEGY: random | pct:<depth> | dfs:<P> | replay
+                                     // (dfs: every schedule with at most P preemptions, until
+                                     // exhausted or a failure; `runs` and `seed` do not apply)
+  std::uint64_t max_steps = 100000;  // CHANFUZZ_MAX_STEPS: scheduling steps per run
   StepLimit on_step_limit = StepLimit::fail;  // CHANFUZZ_ON_STEP_LIMIT: fail | skip
   double time_budget_s = 0;  // CHANFUZZ_TIME: stop after this many seconds (0: no limit)
   std::string trace{};       // CHANFUZZ_TRACE: the cf1: trace the replay strategy runs
@@ -62,8 +62,31 @@ struct Config {
                              // replay command in reports ("" : unnamed)
   bool swarm = false;        // CHANFUZZ_SWARM: 1 | 0. Swarm testing: each run switches off
                              // some sources of variety, from its seed (strategy "<s>+swarm")
+  // Sharding (CHANFUZZ_SHARD=<i>/<n>, 1 <= i <= n): of the runs 0..runs-1
+  // this check takes those with index % n == i - 1, so n shards (CI jobs,
+  // machines) cover disjoint seeds and together make the unsharded check:
+  // the same runs, and the smallest failing seed among them is the one the
+  // unsharded check reports. 0/0: not sharded.
+  std::uint64_t shard_index = 0;
+  std::uint64_t shard_count = 0;
+  // CHANFUZZ_RESUME: skip the runs whose seed is below this one (0: none).
+  // A check stopped by its time budget names the seed to resume from
+  // (Report::resume_seed); `runs` still counts from `seed`.
+  std::uint64_t resume_seed = 0;
+  // CHANFUZZ_RUN_JOBS: runs at once, on this many threads (each with its own
+  // SimExecutor). The result does not depend on it: the failure reported is
+  // the one of the smallest failing run index, as with 1 job. Systematic
+  // strategies (dfs) and replay run on one thread.
+  unsigned jobs = 1;
+  // CHANFUZZ_JUNIT: also write the report as a JUnit XML file here (one
+  // test case, named after the scenario), for CI dashboards. "": none.
+  std::string junit{};
   std::function<void(const Progress&)> on_progress{};  // called about every 100 ms (no variable)
 };
+
+// Parses a shard "<i>/<n>" (1 <= i <= n) into index and count; false when
+// malformed.
+bool parse_shard_spec(std::string_view text, std::uint64_t& index, std::uint64_t& count);
 
 // Applies the CHANFUZZ_* environment variables to `config`. check() calls it;
 // exposed so tools can validate early. Throws std::invalid_argument.

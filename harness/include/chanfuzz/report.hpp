@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chanfuzz/debug.hpp"
@@ -47,13 +48,16 @@ struct Report {
   std::string trace;            // "cf1:..." replays the failing run
   std::vector<TaskInfo> tasks;  // the tasks the failure is about
 
-  std::string scenario;          // its name, "" if unnamed
-  std::string strategy;          // "random", "pct:3", "replay"
-  std::string summary;           // the text after "chanfuzz: <category>: "
-  std::uint64_t steps = 0;       // scheduling steps of the failing run
-  std::uint64_t skipped = 0;     // runs abandoned at the step limit (StepLimit::skip)
-  std::uint64_t first_seed = 0;  // seed of the first run
-  std::uint64_t max_steps = 0;   // the step limit, when not the default (for the replay command)
+  std::string scenario;           // its name, "" if unnamed
+  std::string strategy;           // "random", "pct:3", "replay"
+  std::string summary;            // the text after "chanfuzz: <category>: "
+  std::uint64_t steps = 0;        // scheduling steps of the failing run
+  std::uint64_t skipped = 0;      // runs abandoned at the step limit (StepLimit::skip)
+  std::uint64_t first_seed = 0;   // seed of the first run
+  std::uint64_t max_steps = 0;    // the step limit, when not the default (for the replay command)
+  std::uint64_t shard_index = 0;  // Config::shard_index/shard_count, when sharded
+  std::uint64_t shard_count = 0;
+  std::uint64_t resume_seed = 0;  // stopped by the time budget: the seed to resume from (0: none)
   double elapsed_s = 0;
 
   // A systematic search (strategy dfs:<P>): "explored all N schedules with at
@@ -79,5 +83,23 @@ struct Report {
   std::string text() const;
   std::string json() const;
 };
+
+// One test case of a JUnit XML file: a scenario's report, and whether it went
+// as the scenario declares (a scenario declared to fail passes its test when
+// the check finds that failure). `failure` explains a failed case in one line
+// ("" : the report's own summary).
+struct JUnitCase {
+  const Report* report = nullptr;
+  bool passed = false;
+  std::string failure{};
+};
+
+// JUnit XML (the schema CI dashboards read: <testsuites><testsuite
+// name tests failures errors skipped time><testcase classname name time>
+// with <failure message type> holding the report text and its replay
+// command, and <system-out> holding a passing report).
+std::string junit_xml(std::string_view suite, const std::vector<JUnitCase>& cases);
+// A single report: passed when ok().
+std::string junit_xml(std::string_view suite, const Report& report);
 
 }  // namespace chanfuzz
