@@ -9,5 +9,5 @@ else()
 endif()
 chanfuzz_set_warnings(chanfuzz_stress_test)
 gtest_discover_tests(chanfuzz_stress_test
-  PROPERTIES LABELS "harness;threads" TIMEOUT 600
+  PROPERTIES LABELS threads TIMEOUT 600
   DISCOVERY_TIMEOUT 120)
