@@ -193,12 +193,41 @@ void SimExecutor::finish(TaskRecord* task) {
   tasks_[task->id - 1].reset();  // `task` is gone from here on
 }
 
-void SimExecutor::make_runnable(TaskRecord* task) {
-  // Keep runnable_ sorted by id; woken tasks are usually the newest.
+void SimExecutor::make_runnable(TaskRecord* task) { runnable_.insert_sorted(task); }
+
+void SimExecutor::RunQueue::insert_sorted(TaskRecord* task) {
+  // Woken tasks are usually the newest: appending is the common case.
+  if (empty() || items_.back()->id < task->id) {
+    items_.push_back(task);
+    return;
+  }
+  auto first = items_.begin() + static_cast<std::ptrdiff_t>(head_);
   auto at =
-      std::upper_bound(runnable_.begin(), runnable_.end(), task,
+      std::upper_bound(first, items_.end(), task,
                        [](const TaskRecord* a, const TaskRecord* b) { return a->id < b->id; });
-  runnable_.insert(at, task);
+  if (at == first && head_ > 0) {
+    items_[--head_] = task;  // before every other one: reuse a taken slot
+    return;
+  }
+  items_.insert(at, task);
+}
+
+TaskRecord* SimExecutor::RunQueue::take(std::size_t i) {
+  TaskRecord* task = items_[head_ + i];
+  if (i == 0) {
+    if (++head_ == items_.size()) {
+      clear();
+    } else if (head_ >= 64 && head_ * 2 >= items_.size()) {
+      // Compact now and then: amortised O(1) per task taken.
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  } else if (head_ + i + 1 == items_.size()) {
+    items_.pop_back();
+  } else {
+    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(head_ + i));
+  }
+  return task;
 }
 
 void SimExecutor::fail_assertion(std::string message, SourceLocation where) {
@@ -228,7 +257,7 @@ bool SimExecutor::schedule_point(const char* operation, SourceLocation where,
   count_step();
   if (options_.observer) notify(SimEvent::Kind::operation, self, operation, where, subject);
   if (stop_ != Stop::none) return false;
-  fire_due_timers();
+  if (!heap_.empty()) fire_due_timers();  // inline test: most operations have no timer armed
   for (;;) {
     bool clock = options_.clock_jumps && !heap_.empty();
     std::uint64_t options = runnable_.size() + 1 + (clock ? 1 : 0);
@@ -241,8 +270,7 @@ bool SimExecutor::schedule_point(const char* operation, SourceLocation where,
       continue;
     }
     if (choice == runnable_.size()) return true;  // the current task goes on
-    next_ = runnable_[choice];
-    runnable_.erase(runnable_.begin() + static_cast<std::ptrdiff_t>(choice));
+    next_ = runnable_.take(choice);
     if (options_.observer) {
       notify(SimEvent::Kind::preempted, self, operation, where, nullptr, next_->id);
     }
@@ -305,7 +333,7 @@ std::uint64_t SimExecutor::decide(DecisionKind kind, std::uint64_t options, Task
   point.kind = kind;
   point.options = options;
   if (kind == DecisionKind::task) {
-    point.runnable = runnable_;
+    point.runnable = runnable_.view();
     point.current = current;
     point.clock_option = clock_option;
   }
@@ -348,9 +376,7 @@ TaskRecord* SimExecutor::pick_next() {
       fire_due_timers();
       continue;
     }
-    TaskRecord* task = runnable_[choice];
-    runnable_.erase(runnable_.begin() + static_cast<std::ptrdiff_t>(choice));
-    return task;
+    return runnable_.take(choice);
   }
 }
 

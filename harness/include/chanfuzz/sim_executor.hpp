@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -159,7 +160,30 @@ class SimExecutor final : public Executor {
   // Tasks: index id - 1; null once finished. Ids are dense and start at 1.
   std::vector<std::unique_ptr<TaskRecord>> tasks_;
   std::size_t live_ = 0;
-  std::vector<TaskRecord*> runnable_;  // by increasing id; not the current task
+  // The runnable tasks by increasing id (not the current task): a vector with
+  // a head index, so taking the first one, the usual choice and the order in
+  // which a close() wakes its waiters, is O(1) instead of a memmove of the
+  // rest (cancelling 10,000 tasks was quadratic). The order, and so every
+  // decision and trace, is that of a plain sorted vector.
+  class RunQueue {
+   public:
+    std::size_t size() const noexcept { return items_.size() - head_; }
+    bool empty() const noexcept { return head_ == items_.size(); }
+    TaskRecord* operator[](std::size_t i) const noexcept { return items_[head_ + i]; }
+    std::span<TaskRecord* const> view() const noexcept { return {items_.data() + head_, size()}; }
+    void push_back(TaskRecord* task) { items_.push_back(task); }  // caller: the highest id
+    void insert_sorted(TaskRecord* task);
+    TaskRecord* take(std::size_t i);
+    void clear() noexcept {
+      items_.clear();
+      head_ = 0;
+    }
+
+   private:
+    std::vector<TaskRecord*> items_;
+    std::size_t head_ = 0;  // items_[0, head_) are taken
+  };
+  RunQueue runnable_;
   TaskRecord* current_ = nullptr;
   TaskRecord* next_ = nullptr;  // chosen at a preemption, runs next
   TaskRecord* main_ = nullptr;
