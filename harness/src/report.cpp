@@ -95,19 +95,20 @@ std::string Report::text() const {
     }
     if (skipped > 0) about += fmt::format(", {} runs abandoned at the step limit", skipped);
     const char* noun = schedules == 1 ? "schedule" : "schedules";
+    const char* preemptions = preemption_bound == 1 ? "preemption" : "preemptions";
     if (search_complete) {
       out << fmt::format(
-          "chanfuzz: ok: explored all {} {} with at most {} preemptions: no failure ({}, "
+          "chanfuzz: ok: explored all {} {} with at most {} {}: no failure ({}, "
           "{:.2f}s)\n",
-          schedules, noun, preemption_bound, about, elapsed_s);
+          schedules, noun, preemption_bound, preemptions, about, elapsed_s);
     } else {
       std::string share = fraction_done >= 0 ? fmt::format("about {:.0f}% of the bounded space, ",
                                                            100 * fraction_done)
                                              : std::string();
       out << fmt::format(
-          "chanfuzz: ok: search incomplete: {} {} with at most {} preemptions explored, no "
+          "chanfuzz: ok: search incomplete: {} {} with at most {} {} explored, no "
           "failure ({}, {}stopped by the time budget, {:.2f}s)\n",
-          schedules, noun, preemption_bound, about, share, elapsed_s);
+          schedules, noun, preemption_bound, preemptions, about, share, elapsed_s);
     }
     return out.str();
   }
@@ -160,7 +161,9 @@ std::string Report::text() const {
   return out.str();
 }
 
-std::string Report::json() const {
+namespace {
+
+nlohmann::json tasks_json_value(const std::vector<TaskInfo>& tasks) {
   nlohmann::json tasks_json = nlohmann::json::array();
   for (const TaskInfo& task : tasks) {
     nlohmann::json waiting = nlohmann::json::array();
@@ -188,6 +191,17 @@ std::string Report::json() const {
                           {"panic", task.panic},
                           {"waiting_on", waiting}});
   }
+  return tasks_json;
+}
+
+}  // namespace
+
+std::string tasks_json(const std::vector<TaskInfo>& tasks) {
+  return tasks_json_value(tasks).dump(2);
+}
+
+std::string Report::json() const {
+  nlohmann::json tasks_json = tasks_json_value(tasks);
   nlohmann::json out = {
       {"chanfuzz_report", 1},
       {"ok", ok()},

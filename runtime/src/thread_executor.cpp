@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <functional>
+#include <mutex>
 #include <stdexcept>
 
 namespace chanfuzz {
@@ -60,7 +62,47 @@ std::string plural_tasks(std::size_t n) {
   return std::to_string(n) + (n == 1 ? " task" : " tasks");
 }
 
+// Every ThreadExecutor inside run(), for process-wide dumps. An executor
+// leaves it before its workers stop, under the lock, so a visitor holding
+// the lock never sees one being torn down.
+std::mutex& running_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::vector<const ThreadExecutor*>& running_executors() {  // guarded by running_mutex()
+  static std::vector<const ThreadExecutor*> all;
+  return all;
+}
+
+// Registers an executor for the scope of its run().
+class RunningScope {
+ public:
+  explicit RunningScope(const ThreadExecutor* executor) : executor_(executor) {
+    std::lock_guard<std::mutex> lock(running_mutex());
+    running_executors().push_back(executor_);
+  }
+  ~RunningScope() { leave(); }
+  void leave() {
+    if (!executor_) return;
+    std::lock_guard<std::mutex> lock(running_mutex());
+    auto& all = running_executors();
+    all.erase(std::remove(all.begin(), all.end(), executor_), all.end());
+    executor_ = nullptr;
+  }
+  RunningScope(const RunningScope&) = delete;
+  RunningScope& operator=(const RunningScope&) = delete;
+
+ private:
+  const ThreadExecutor* executor_;
+};
+
 }  // namespace
+
+void for_each_running_thread_executor(
+    const std::function<void(const ThreadExecutor& executor)>& visit) {
+  std::lock_guard<std::mutex> lock(running_mutex());
+  for (const ThreadExecutor* executor : running_executors()) visit(*executor);
+}
 
 const char* thread_outcome_name(ThreadRunResult::Outcome outcome) noexcept {
   switch (outcome) {
@@ -123,6 +165,7 @@ ThreadRunResult ThreadExecutor::run(Task<void> main) {
     std::lock_guard<std::mutex> lock(registry_mutex_);
     main_ = registry_.front();
   }
+  RunningScope running(this);
   for (auto& worker : workers_) {
     threads_.emplace_back([this, w = worker.get()] { worker_loop(*w); });
   }
@@ -152,6 +195,7 @@ ThreadRunResult ThreadExecutor::run(Task<void> main) {
     }
   }
 
+  running.leave();  // before the teardown: visitors must not see it
   stopping_.store(true);
   {
     std::lock_guard<std::mutex> lock(park_mutex_);

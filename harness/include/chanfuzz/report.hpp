@@ -99,6 +99,10 @@ struct JUnitCase {
 // with <failure message type> holding the report text and its replay
 // command, and <system-out> holding a passing report).
 std::string junit_xml(std::string_view suite, const std::vector<JUnitCase>& cases);
+// Tasks as the JSON array a report's "tasks" holds (id, name, state,
+// blocked_at, created_at, waiting_on, ...).
+std::string tasks_json(const std::vector<TaskInfo>& tasks);
+
 // A single report: passed when ok().
 std::string junit_xml(std::string_view suite, const Report& report);
 

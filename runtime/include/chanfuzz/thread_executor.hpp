@@ -42,6 +42,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -169,5 +170,13 @@ class ThreadExecutor final : public Executor {
   bool ran_ = false;
   ThreadOptions options_;
 };
+
+// Calls `visit` for every ThreadExecutor currently inside run(), in the
+// order they started, holding a lock that keeps each from finishing its run
+// meanwhile (so `visit` must not wait for the executor's tasks). For
+// process-wide dumps: debug::serve, the signal dump. executor.tasks() and
+// num_tasks() are safe to call from any thread.
+void for_each_running_thread_executor(
+    const std::function<void(const ThreadExecutor& executor)>& visit);
 
 }  // namespace chanfuzz

@@ -1,0 +1,12 @@
+# Live diagnostics (debug_test.cpp): process-wide dumps, the signal dump, and
+# debug::serve read with a real HTTP client, on ThreadExecutor with 2 threads.
+add_executable(chanfuzz_debug_test debug_test.cpp)
+target_link_libraries(chanfuzz_debug_test PRIVATE chanfuzz_harness GTest::gtest_main)
+if(TARGET chanfuzz_debug)
+  target_link_libraries(chanfuzz_debug_test PRIVATE chanfuzz_debug PkgConfig::CHANFUZZ_HTTPLIB)
+  target_compile_definitions(chanfuzz_debug_test PRIVATE CHANFUZZ_HAVE_HTTP=1)
+endif()
+chanfuzz_set_warnings(chanfuzz_debug_test)
+gtest_discover_tests(chanfuzz_debug_test
+  PROPERTIES LABELS threads TIMEOUT 120
+  DISCOVERY_TIMEOUT 120)
