@@ -677,7 +677,7 @@ TEST(MutantControl, model_test_catches_the_mutant) {
   EXPECT_LE(control.shrunk.size, 4) << control.counterexample;
   std::cout << "mutant " << mutant_name() << ": the model test failed after " << control.cases
             << " cases; " << control.shrinks << " shrinks; shrunk to " << control.shrunk.size
-            << " commands:\n"
-            << control.counterexample << control.shrunk.report;
+            << (control.shrunk.size == 1 ? " command:\n" : " commands:\n") << control.counterexample
+            << control.shrunk.report;
 }
 #endif

@@ -659,10 +659,14 @@ namespace {
 
 }  // namespace
 
-#if defined(CHANFUZZ_MUTANT_DEFAULT_WHILE_READY) || defined(CHANFUZZ_MUTANT_LOST_WAKEUP_SELECT)
-// default_while_ready: a select with default takes it while one case is
-// ready. lost_wakeup_select: a select waiting to receive on its second or
-// later case is handed a value but never woken.
+#ifdef CHANFUZZ_MUTANT_NAME
+// The select law catches every planted bug (properties/mutant-controls
+// --survey): default_while_ready, a select with default takes it while one
+// case is ready; lost_wakeup_select, a select waiting to receive on its
+// second or later case is handed a value but never woken;
+// close_no_wake_senders, the closing clean-up leaves a waiting sender asleep
+// (a leak); drop_oldest_when_full, a select's send case on a full channel
+// completes.
 TEST(MutantControl, select_property_catches_the_mutant) {
   expect_mutant_caught("select", run_control("MutantControl/select", select_property), 6);
 }

@@ -28,6 +28,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <ostream>
 #include <string>
@@ -78,20 +79,67 @@ inline std::string test_program() {
   return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : std::string("<test program>");
 }
 
-// chanfuzz's report, plus the command that replays the failing schedule of
-// this case.
-inline std::string failure_text(const Report& report) {
+// The gtest filter of the running test, for replay commands.
+inline std::string current_test_filter() {
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) {
+    return std::string(info->test_suite_name()) + "." + info->name();
+  }
+  return "<Suite.property>";
+}
+
+// The command that replays one schedule (`trace`) of the failing case.
+inline std::string replay_case_command(const std::string& trace) {
+  return "RC_PARAMS=\"reproduce=...\" CHANFUZZ_STRATEGY=replay CHANFUZZ_TRACE=" + trace + " " +
+         test_program() + " --gtest_filter=" + current_test_filter();
+}
+
+// Candidate runs and seconds minimize() may spend on one failing case.
+// RapidCheck calls a failing property once for the first failure and once
+// for each failing shrink (some 5-20 calls), so each call gets a small budget.
+inline constexpr std::uint64_t kMinimizeRuns = 2000;
+inline constexpr double kMinimizeSeconds = 1.0;
+
+// Issue 9: a failure prints a minimized schedule beside the original one:
+// minimize() (delta debugging over the decisions; chanfuzz/minimize.hpp)
+// keeps the category and the blocked sites. Off with
+// CHANFUZZ_PROPERTIES_MINIMIZE=0. Runs on failures only.
+inline std::string minimized_text(const Scenario& scenario, const Report& report) {
+  if (report.trace.empty()) return "";
+  const char* env = std::getenv("CHANFUZZ_PROPERTIES_MINIMIZE");
+  if (env != nullptr && std::string_view(env) == "0") return "";
+  MinimizeOptions options;
+  options.max_runs = kMinimizeRuns;
+  options.time_budget_s = kMinimizeSeconds;
+  Report small;
+  try {
+    small = minimize(scenario, report.trace, options);
+  } catch (const std::exception& e) {  // the trace does not fail again (it should)
+    return std::string("minimized: not available (") + e.what() + ")\n";
+  }
+  const auto count = [](std::uint64_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  if (small.trace == report.trace) {
+    return "minimized: the schedule above is minimal already (" +
+           count(small.decisions, "decision") + ", " + count(small.preemptions, "preemption") +
+           ")\n";
+  }
+  return "minimized: " + count(small.decisions, "decision") + ", " +
+         count(small.preemptions, "preemption") + " (from " +
+         count(small.minimized_from_decisions, "decision") + ", " +
+         count(small.minimized_from_preemptions, "preemption") + "), fails as " +
+         failure_kind_name(small.kind) + ": " + small.summary + "\n  trace:  " + small.trace +
+         "\n  replay: " + replay_case_command(small.trace) + "\n";
+}
+
+// chanfuzz's report, the command that replays the failing schedule of this
+// case, and a minimized schedule with its own replay command.
+inline std::string failure_text(const Scenario& scenario, const Report& report) {
   std::string text = report.text();
   if (report.trace.empty()) return text;
-  std::string filter = "<Suite.property>";
-  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) {
-    filter = std::string(info->test_suite_name()) + "." + info->name();
-  }
-  text +=
-      "replay this schedule of this case (RapidCheck prints the reproduce string):\n  "
-      "RC_PARAMS=\"reproduce=...\" CHANFUZZ_STRATEGY=replay CHANFUZZ_TRACE=" +
-      report.trace + " " + test_program() + " --gtest_filter=" + filter + "\n";
-  return text;
+  text += "replay this schedule of this case (RapidCheck prints the reproduce string):\n  " +
+          replay_case_command(report.trace) + "\n";
+  return text + minimized_text(scenario, report);
 }
 
 // When a schedule is replayed (CHANFUZZ_STRATEGY=replay, CHANFUZZ_TRACE) and
@@ -139,7 +187,7 @@ inline void expect_every_schedule_passes(const Scenario& scenario, const Schedul
   print_replayed_interleaving(scenario);
   const Report report = check(scenario, schedules.config());
   if (!report.ok()) {
-    last_failure() = FailureRecord{size, report.kind, failure_text(report)};
+    last_failure() = FailureRecord{size, report.kind, failure_text(scenario, report)};
     RC_FAIL(last_failure().report);
   }
 }

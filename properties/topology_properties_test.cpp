@@ -101,11 +101,12 @@ ControlResult run_planted_leak_control(Law law, bool cancelled_only,
   return run_control("NegativeControl/planted_leak", [shrunk, law, cancelled_only]() {
     const auto topology = *gen_topology({.cancelled_only = cancelled_only, .plant_leak = true});
     const auto schedules = *gen_schedules();
-    const Report report = check(topology_scenario(topology, law), schedules.config());
+    const Scenario scenario = topology_scenario(topology, law);
+    const Report report = check(scenario, schedules.config());
     if (!report.ok()) {
       *shrunk = topology;
       last_failure() = FailureRecord{topology.tasks() + topology.total_values(), report.kind,
-                                     failure_text(report)};
+                                     failure_text(scenario, report)};
       RC_FAIL(last_failure().report);
     }
   });
@@ -125,6 +126,9 @@ void expect_fails_and_shrinks_small(const ControlResult& control,
   EXPECT_NE(control.description.find("trace:    cf1:"), std::string::npos) << control.description;
   EXPECT_NE(control.description.find("CHANFUZZ_TRACE=cf1:"), std::string::npos)
       << control.description;
+  // ... and a minimized schedule of the shrunk case (issue 9).
+  EXPECT_NE(control.shrunk.report.find("\nminimized: "), std::string::npos)
+      << control.shrunk.report;
 
   // Small: the leaky stage alone, fed by one producer with one or two values.
   EXPECT_EQ(shrunk->producers.size(), 1u) << *shrunk;
@@ -171,10 +175,11 @@ TEST(NegativeControl, reproduce_replays_the_shrunk_case) {
   const auto property = [again]() {
     const auto topology = *gen_topology({.plant_leak = true});
     const auto schedules = *gen_schedules();
-    const Report report = check(topology_scenario(topology, Law::exits), schedules.config());
+    const Scenario scenario = topology_scenario(topology, Law::exits);
+    const Report report = check(scenario, schedules.config());
     if (!report.ok()) {
       *again = topology;
-      RC_FAIL(failure_text(report));
+      RC_FAIL(failure_text(scenario, report));
     }
   };
   rc::detail::TestMetadata metadata;
@@ -232,14 +237,15 @@ TEST(PromptBound, DISABLED_measure_latency_against_the_bound) {
     const auto topology = *gen_topology({.cancelled_only = true});
     const auto schedules = *gen_schedules();
     auto m = std::make_shared<Measurements>();
-    const Report report = check(topology_scenario(topology, Law::prompt, m), schedules.config());
+    const Scenario scenario = topology_scenario(topology, Law::prompt, m);
+    const Report report = check(scenario, schedules.config());
     runs += m->runs;
     const double ratio = static_cast<double>(m->max_latency) /
                          static_cast<double>(std::max<std::int64_t>(1, prompt_bound(topology)));
     Worst& w = by_tasks[topology.tasks() / 10];
     if (m->max_latency > w.latency) w = {m->max_latency, ratio, describe(topology)};
     if (ratio > worst_ratio.ratio) worst_ratio = {m->max_latency, ratio, describe(topology)};
-    if (!report.ok()) RC_FAIL(failure_text(report));
+    if (!report.ok()) RC_FAIL(failure_text(scenario, report));
   });
   std::cout << runs << " runs\n";
   for (const auto& [tens, w] : by_tasks) {
