@@ -15,6 +15,7 @@ mark_as_advanced(CHANFUZZ_INSTALL_CMAKEDIR)
 set(_cf_exported_targets chanfuzz_runtime chanfuzz_harness chanfuzz)
 if(TARGET chanfuzz_cli)
   list(APPEND _cf_exported_targets chanfuzz_cli)  # chanfuzz::cli: cli_main() for users' own tools
+  list(APPEND _cf_exported_targets chanfuzz_main)  # chanfuzz::main: main() calling cli_main()
 endif()
 set_target_properties(chanfuzz PROPERTIES EXPORT_NAME chanfuzz)
 
@@ -128,4 +129,6 @@ write_basic_package_version_file(
 install(FILES
           "${PROJECT_BINARY_DIR}/chanfuzzConfig.cmake"
           "${PROJECT_BINARY_DIR}/chanfuzzConfigVersion.cmake"
+          "${PROJECT_SOURCE_DIR}/cmake/ChanfuzzScenarios.cmake"
+          "${PROJECT_SOURCE_DIR}/cmake/ChanfuzzDiscoverScenarios.cmake"
         DESTINATION "${CHANFUZZ_INSTALL_CMAKEDIR}")

@@ -91,4 +91,26 @@ function(cf_build_and_run build_dir init_cache)
     message(FATAL_ERROR "consumer test: the build did not produce ${_exe}")
   endif()
   cf_run("running the consumer program" "${_exe}")
+
+  # chanfuzz_add_scenarios: ctest runs one test per scenario; the correct one
+  # and the declared leak pass, the undeclared leak fails with its report.
+  execute_process(COMMAND "${CMAKE_CTEST_COMMAND}" --output-on-failure ${CF_CONFIG_ARGS}
+                  WORKING_DIRECTORY "${build_dir}"
+                  OUTPUT_VARIABLE _out ERROR_VARIABLE _err RESULT_VARIABLE _rc)
+  message(STATUS "ctest in the consumer (exit ${_rc}):\n${_out}${_err}")
+  if(_rc EQUAL 0)
+    message(FATAL_ERROR "consumer test: ctest passed, but scenario.consumer_unexpected_leak "
+                        "must fail")
+  endif()
+  foreach(_expect
+          "scenario.consumer_handoff [.]+ *Passed"
+          "scenario.consumer_known_leak [.]+ *Passed"
+          "scenario.consumer_unexpected_leak [.]+[*]*Failed"
+          "chanfuzz: leak: 1 task still blocked after main returned"
+          "replay: +.*consumer_scenarios replay consumer_unexpected_leak --trace cf1:"
+          "67% tests passed, 1 tests failed out of 3")
+    if(NOT _out MATCHES "${_expect}")
+      message(FATAL_ERROR "consumer test: the consumer's ctest output lacks /${_expect}/")
+    endif()
+  endforeach()
 endfunction()
