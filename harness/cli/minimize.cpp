@@ -50,7 +50,8 @@ class ScopedMaxSteps {
 int minimize_command(const MinimizeArgs& args) {
   const ScenarioInfo& scenario = find_scenario_or_fail(args.scenario);
   if (!args.trace) {
-    throw UsageError("minimize: give the failing run's trace: --trace cf1:... (a report's trace: line)");
+    throw UsageError(
+        "minimize: give the failing run's trace: --trace cf1:... (a report's trace: line)");
   }
   try {
     decode_trace(*args.trace);

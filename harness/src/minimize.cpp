@@ -195,8 +195,8 @@ class Minimizer {
       bool progress = true;
       while (progress && !spent()) {
         progress = false;
-        for (std::size_t chunk = std::max<std::size_t>(best_.size() / 2, 1);
-             chunk >= 1 && !spent(); chunk /= 2) {
+        for (std::size_t chunk = std::max<std::size_t>(best_.size() / 2, 1); chunk >= 1 && !spent();
+             chunk /= 2) {
           progress = pass(chunk, /*remove=*/true) || progress;
           progress = pass(chunk, /*remove=*/false) || progress;
           if (chunk == 1) break;

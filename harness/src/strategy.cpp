@@ -3,6 +3,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "chanfuzz/strategy.hpp"
 
@@ -27,16 +28,20 @@ std::unique_ptr<Strategy> make_dfs_from(std::string_view spec) {
   auto bad = [&](const std::string& why) {
     return std::invalid_argument("bad strategy '" + std::string(spec) + "': " + why);
   };
-  std::string_view rest = spec.substr(4);
-  std::string_view bound = rest.substr(0, rest.find(':'));
-  rest = bound.size() < rest.size() ? rest.substr(bound.size() + 1) : std::string_view();
+  // The fields between the colons; an empty one (dfs:, dfs:2:, dfs:2::full) is an error.
+  std::vector<std::string_view> fields;
+  for (std::string_view rest = spec.substr(4);;) {
+    std::size_t colon = rest.find(':');
+    fields.push_back(rest.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    rest = rest.substr(colon + 1);
+  }
   DfsOptions options;
-  auto preemptions = whole_in(bound, 0, 1000);
+  auto preemptions = whole_in(fields.front(), 0, 1000);
   if (!preemptions) throw bad("dfs needs a preemption bound from 0 to 1000, e.g. dfs:2");
   options.preemption_bound = *preemptions;
-  while (!rest.empty()) {
-    std::string_view option = rest.substr(0, rest.find(':'));
-    rest = option.size() < rest.size() ? rest.substr(option.size() + 1) : std::string_view();
+  for (std::size_t i = 1; i < fields.size(); ++i) {
+    std::string_view option = fields[i];
     if (option == "full") {
       options.reduce = false;
     } else if (option.substr(0, 7) == "values=") {

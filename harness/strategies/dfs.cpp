@@ -179,8 +179,7 @@ std::vector<std::uint64_t> changed(const std::vector<ObjectState>& before,
   for (const ObjectState& b : before) {
     if (!b.unseen && !closes) continue;
     auto a = std::find_if(after.begin(), after.end(), [&](auto& x) { return x.key == b.key; });
-    bool differs = a == after.end() || a->closed != b.closed ||
-                   (b.unseen && a->length != b.length);
+    bool differs = a == after.end() || a->closed != b.closed || (b.unseen && a->length != b.length);
     if (differs) out.push_back(b.key);
   }
   return out;
@@ -269,8 +268,7 @@ struct Footprint {
         (other.any_mutex && touches(WaitObject::Kind::mutex))) {
       return true;
     }
-    if ((any_wait_group &&
-         (other.any_wait_group || other.touches(WaitObject::Kind::wait_group))) ||
+    if ((any_wait_group && (other.any_wait_group || other.touches(WaitObject::Kind::wait_group))) ||
         (other.any_wait_group && touches(WaitObject::Kind::wait_group))) {
       return true;
     }
@@ -370,7 +368,7 @@ class DfsStrategy final : public Strategy {
     Footprint footprint;
     std::vector<std::uint64_t> unseen;    // unseen-changing objects its operations acted on
     std::vector<std::uint64_t> channels;  // channels its operations acted on
-    std::vector<SleepEntry> candidates;  // may sleep at the next task node
+    std::vector<SleepEntry> candidates;   // may sleep at the next task node
     struct Watch {
       std::uint64_t task;
       std::vector<ObjectState> states;
@@ -458,7 +456,7 @@ class DfsStrategy final : public Strategy {
 
   DfsOptions options_;
   std::vector<Node> nodes_;
-  std::size_t track_from_ = kNone;  // the first node whose segment this run records
+  std::size_t track_from_ = kNone;                  // the first node whose segment this run records
   std::map<SiteKey, std::vector<int>> directions_;  // learned select case directions
   mutable SearchStatus status_;
   std::uint64_t depth_ = 0;
@@ -471,8 +469,8 @@ class DfsStrategy final : public Strategy {
   std::string divergence_;
   Segment segment_;
   Running running_;
-  Running learning_;             // a select that just blocked, its directions unknown
-  std::vector<TaskOp> ops_;      // by task id
+  Running learning_;         // a select that just blocked, its directions unknown
+  std::vector<TaskOp> ops_;  // by task id
   std::vector<std::pair<std::uint64_t, bool>> closed_seen_;  // channel -> closed, as last described
   std::uint64_t announced_ = 0;  // a task whose scheduling point was not decided on yet
 };
@@ -759,7 +757,7 @@ void DfsStrategy::finish_running(bool blocked) {
   // What one case (or plain operation) on a channel did. direction: +1
   // receive, -1 send, 0 unknown.
   auto access = [&](const Obj& obj, int direction, bool taken) {
-    if (obj.key == 0) return;  // nil
+    if (obj.key == 0) return;                                     // nil
     std::uint64_t own = direction > 0 ? kReceivers : kSenders;    // the queue it joins
     std::uint64_t other = direction > 0 ? kSenders : kReceivers;  // the partners it takes
     if (direction == 0) {
@@ -799,10 +797,10 @@ void DfsStrategy::finish_running(bool blocked) {
       std::vector<std::size_t> ready;  // as pass 1 of select sees them
       for (std::size_t i = 0; i < objects.size(); ++i) {
         const Obj& obj = objects[i];
-        bool is_ready = obj.key != 0 &&
-                        (direction[i] > 0 ? obj.length > 0 || obj.closed || obj.senders > 0
-                                          : obj.closed || obj.receivers > 0 ||
-                                                obj.length < obj.capacity);
+        bool is_ready =
+            obj.key != 0 &&
+            (direction[i] > 0 ? obj.length > 0 || obj.closed || obj.senders > 0
+                              : obj.closed || obj.receivers > 0 || obj.length < obj.capacity);
         if (is_ready) ready.push_back(i);
       }
       std::size_t taken = kNone;
@@ -813,7 +811,8 @@ void DfsStrategy::finish_running(bool blocked) {
       if (!blocked && !ready.empty() && taken == kNone) {
         write_all();  // not as predicted: take no chance
       } else {
-        for (std::size_t i = 0; i < objects.size(); ++i) access(objects[i], direction[i], i == taken);
+        for (std::size_t i = 0; i < objects.size(); ++i)
+          access(objects[i], direction[i], i == taken);
       }
     }
   } else {

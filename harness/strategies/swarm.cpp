@@ -31,8 +31,8 @@ namespace chanfuzz {
 namespace {
 
 constexpr std::array<const char*, 7> kOperations = {
-    "chan send", "chan receive", "select", "sync.Mutex.Lock", "sync.WaitGroup.Wait",
-    "sleep",     "yield"};
+    "chan send",           "chan receive", "select", "sync.Mutex.Lock",
+    "sync.WaitGroup.Wait", "sleep",        "yield"};
 
 class SwarmStrategy final : public Strategy {
  public:

@@ -10,6 +10,7 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <unordered_map>
 
 namespace chanfuzz {
 
@@ -76,7 +77,9 @@ std::string format_location(const SourceLocation& where) {
   return short_path(where.file) + ":" + std::to_string(where.line);
 }
 
-std::string type_name(const char* mangled) {
+namespace {
+
+std::string demangled_name(const char* mangled) {
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> demangled(
       abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
@@ -98,6 +101,26 @@ std::string type_name(const char* mangled) {
     }
   }
   return name;
+}
+
+}  // namespace
+
+std::string type_name(const char* mangled) {
+  // Demangling costs more than a whole channel operation, and describe()
+  // asks for the same few names at every event the systematic search
+  // watches: remember them, per thread (no lock). Keyed by the pointer
+  // typeid().name() returns, stable for a type; the text is compared too,
+  // in case a caller passes a buffer that is reused.
+  struct Known {
+    std::string mangled, name;
+  };
+  thread_local std::unordered_map<const char*, Known> known;
+  Known& entry = known[mangled];
+  if (entry.name.empty() || entry.mangled != mangled) {
+    entry.mangled = mangled;
+    entry.name = demangled_name(mangled);
+  }
+  return entry.name;
 }
 
 std::string WaitObject::describe() const {

@@ -52,15 +52,15 @@ struct DecisionPoint {
 // Where a systematic strategy (dfs:<P>) stands in its search: for check(),
 // progress lines and reports.
 struct SearchStatus {
-  bool exhausted = false;          // every schedule within the bound has been run
-  std::uint64_t schedules = 0;     // runs that completed a schedule
-  std::uint64_t redundant = 0;     // runs cut short: equivalent to a schedule already run
-  std::uint64_t depth = 0;         // decisions on the path being explored
-  double fraction_done = -1;       // share of the bounded space explored (estimate), -1: unknown
+  bool exhausted = false;       // every schedule within the bound has been run
+  std::uint64_t schedules = 0;  // runs that completed a schedule
+  std::uint64_t redundant = 0;  // runs cut short: equivalent to a schedule already run
+  std::uint64_t depth = 0;      // decisions on the path being explored
+  double fraction_done = -1;    // share of the bounded space explored (estimate), -1: unknown
   std::uint64_t preemption_bound = 0;
-  bool reduced = false;              // sleep sets prune equivalent schedules
-  std::uint64_t random_values = 0;   // random(n) explores at most this many values (0: all)
-  bool random_limited = false;       // some random(n) had more values than that
+  bool reduced = false;             // sleep sets prune equivalent schedules
+  std::uint64_t random_values = 0;  // random(n) explores at most this many values (0: all)
+  bool random_limited = false;      // some random(n) had more values than that
 };
 
 class Strategy {
