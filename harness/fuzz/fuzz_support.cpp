@@ -140,14 +140,25 @@ const char* mutant_name() noexcept {
 #endif
 }
 
-std::string repro_lines(std::string_view target, std::string_view first,
-                        std::span<const std::uint8_t> input) {
+std::string repro_lines(std::string_view target, std::span<const std::string> commands,
+                        std::span<const std::uint8_t> input, std::string_view crash_environment) {
   std::string mutant = *mutant_name() ? std::string("CHANFUZZ_MUTANT=") + mutant_name() + " " : "";
   std::string out;
-  if (!first.empty()) out += "repro:    " + mutant + std::string(first) + "\n";
-  out += (first.empty() ? "repro:    " : "          ") + mutant + "scripts/repro " +
-         std::string(target) + " crash-" + sha1_hex(input) + "   (the crash file libFuzzer wrote)\n";
+  const char* label = "repro:    ";
+  for (const std::string& command : commands) {
+    out += label + mutant + command + "\n";
+    label = "          ";
+  }
+  out += label + mutant + std::string(crash_environment) + "scripts/repro " + std::string(target) +
+         " crash-" + sha1_hex(input) + "   (the crash file libFuzzer wrote)\n";
   return out;
+}
+
+std::string repro_lines(std::string_view target, std::string_view first,
+                        std::span<const std::uint8_t> input) {
+  std::vector<std::string> commands;
+  if (!first.empty()) commands.emplace_back(first);
+  return repro_lines(target, commands, input);
 }
 
 std::uint64_t FuzzBytesStrategy::choose(const DecisionPoint& point) {
@@ -167,8 +178,8 @@ std::uint64_t FuzzBytesStrategy::choose(const DecisionPoint& point) {
 std::uint64_t FuzzBytesStrategy::round_robin(const DecisionPoint& point) const noexcept {
   const std::uint64_t after = point.current ? point.current->id : last_task_;
   const std::uint64_t tasks = point.options - (point.clock_option ? 1 : 0);
-  std::uint64_t best = tasks;      // the smallest id above `after`
-  std::uint64_t smallest = 0;      // the smallest id overall (wrap around)
+  std::uint64_t best = tasks;  // the smallest id above `after`
+  std::uint64_t smallest = 0;  // the smallest id overall (wrap around)
   for (std::uint64_t i = 0; i < tasks; ++i) {
     const TaskRecord* task = point.task_at(i);
     if (!task) continue;

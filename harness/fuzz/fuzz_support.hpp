@@ -42,8 +42,14 @@ bool base64url_decode(std::string_view text, std::vector<std::uint8_t>& out);
 const char* mutant_name() noexcept;
 
 // The lines every report ends with, naming the crash file libFuzzer writes:
-//   repro:    <first>                      (left out when `first` is empty)
-//             [CHANFUZZ_MUTANT=<m>] scripts/repro <target> crash-<sha1>
+//   repro:    [CHANFUZZ_MUTANT=<m>] <command>     (one line per command, if any)
+//             [CHANFUZZ_MUTANT=<m>] [<crash_environment>]scripts/repro <target> crash-<sha1>
+// `crash_environment` ("NAME=value ") is what the crash file's replay needs
+// besides the file (schedule_fuzzer: CHANFUZZ_FUZZ_SCENARIOS when it was set).
+std::string repro_lines(std::string_view target, std::span<const std::string> commands,
+                        std::span<const std::uint8_t> input,
+                        std::string_view crash_environment = {});
+// The same with at most one command (none when `first` is empty).
 std::string repro_lines(std::string_view target, std::string_view first,
                         std::span<const std::uint8_t> input);
 

@@ -25,10 +25,17 @@ fail() {
 # Runs a fuzz target on one input file and prints what it reported: under
 # libFuzzer the finding is on stderr between libFuzzer's own lines, and the
 # process dies of abort(); the replay build prints it on stdout and exits 1.
+# libFuzzer writes a crash file only for an input of a corpus folder (a file
+# given by itself runs without one), so the input goes into a folder of its
+# own, replayed with -runs=0: as in a fuzzing session's first pass.
 finding_of() {
   local target="$1" input="$2" status=0
   if [[ "$mode" == libfuzzer ]]; then
-    "$bin/$target" -artifact_prefix="$scratch/" "$input" >"$scratch/out" 2>"$scratch/err" || status=$?
+    rm -rf "$scratch/input"
+    mkdir "$scratch/input"
+    cp "$input" "$scratch/input/"
+    "$bin/$target" -runs=0 -artifact_prefix="$scratch/" "$scratch/input" \
+      >"$scratch/out" 2>"$scratch/err" || status=$?
     ((status != 0)) || fail "$target did not report a finding for $input"
     # The report: from its "chanfuzz: " line to the crash-file line.
     sed -n '/^chanfuzz: /,/(the crash file libFuzzer wrote)$/p' "$scratch/err"
@@ -66,10 +73,30 @@ case_schedule_finding_replays_identically() {
   [[ "$trace" == cf1:* ]] || fail "no trace: line in the report"
   local sha
   sha="$(sha1sum "$input" | cut -d' ' -f1)"
-  grep -qxF "repro:    scripts/repro rand_stream_leak $trace" <<<"$text" ||
-    fail "no 'repro:    scripts/repro rand_stream_leak <trace>' line"
-  grep -qF "scripts/repro schedule_fuzzer crash-$sha" <<<"$text" ||
-    fail "no 'scripts/repro schedule_fuzzer crash-$sha' line"
+  grep -qxF "          scripts/repro rand_stream_leak $trace" <<<"$text" ||
+    fail "no 'scripts/repro rand_stream_leak <trace>' line"
+  # The minimized trace (issue 9): a `minimized:` line after the report, the
+  # first repro command, and a trace that fails the same way.
+  local small
+  small="$(sed -n 's/^minimized: .*: \(cf1:[A-Za-z0-9_-]*\)$/\1/p' <<<"$text")"
+  [[ "$small" == cf1:* ]] || fail "no 'minimized: ...: cf1:...' line"
+  if [[ "$small" != "$trace" ]]; then  # an already minimal trace has no command of its own
+    grep -qxF "repro:    scripts/repro rand_stream_leak $small   (minimized)" <<<"$text" ||
+      fail "no 'repro:    scripts/repro rand_stream_leak <minimized trace>   (minimized)' line"
+  fi
+  local min_report min_status=0
+  min_report="$("$tool" replay rand_stream_leak --trace "$small")" || min_status=$?
+  ((min_status == 1)) || fail "the minimized trace: chanfuzz replay exited $min_status (expected 1)"
+  [[ "$min_report" == "chanfuzz: leak: "* ]] || fail "the minimized trace does not leak: $min_report"
+  local counts
+  counts="$(sed -n 's/^minimized: \([0-9]*\) decisions\{0,1\}, .*(from \([0-9]*\) decision.*$/\1 \2/p' <<<"$text")"
+  [[ -n "$counts" ]] || fail "the minimized: line does not give both decision counts"
+  read -r small_count original_count <<<"$counts"
+  ((small_count <= original_count)) ||
+    fail "the minimized trace has more decisions ($small_count) than the original ($original_count)"
+  # The crash file replays only with the scenario list it was found with.
+  grep -qF "CHANFUZZ_FUZZ_SCENARIOS=rand_stream_leak scripts/repro schedule_fuzzer crash-$sha" \
+    <<<"$text" || fail "no 'CHANFUZZ_FUZZ_SCENARIOS=rand_stream_leak scripts/repro schedule_fuzzer crash-$sha' line"
 
   # From the trace: chanfuzz replay prints the same report.
   local replayed status=0
@@ -85,8 +112,10 @@ case_schedule_finding_replays_identically() {
     [[ -f "$crash" ]] || fail "libFuzzer did not write $crash"
     cmp -s "$crash" "$input" || fail "the crash file differs from the input"
   fi
+  # Only with the environment the printed command gives.
+  unset CHANFUZZ_FUZZ_SCENARIOS
   local again
-  again="$(finding_of schedule_fuzzer "$crash")"
+  again="$(CHANFUZZ_FUZZ_SCENARIOS=rand_stream_leak finding_of schedule_fuzzer "$crash")"
   expect_same "the report replayed from the crash file" "$text" "$again"
 }
 

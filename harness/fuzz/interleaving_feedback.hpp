@@ -41,10 +41,10 @@ enum class Feature : std::uint8_t {
   timer_before,
   timer_wake,
   preempt,
-  model_meet,          // program fuzzer: the send op whose value a receive op got
-  model_select,        // program fuzzer: select op x case taken x ready cases x default
-  model_close_waiters, // program fuzzer: close op x waiting receivers x waiting senders
-  model_timer_ready,   // program fuzzer: a sleeper woke while a send could complete
+  model_meet,           // program fuzzer: the send op whose value a receive op got
+  model_select,         // program fuzzer: select op x case taken x ready cases x default
+  model_close_waiters,  // program fuzzer: close op x waiting receivers x waiting senders
+  model_timer_ready,    // program fuzzer: a sleeper woke while a send could complete
 };
 
 class InterleavingFeedback {

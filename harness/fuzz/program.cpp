@@ -94,7 +94,8 @@ std::vector<std::uint8_t> encode(const Program& program) {
   std::vector<std::uint8_t> out;
   auto put = [&out](std::size_t b) { out.push_back(static_cast<std::uint8_t>(b)); };
   put(program.channels.size() - 1);
-  for (const ChannelSpec& channel : program.channels) put(channel.capacity + (channel.nil ? 28 : 0));
+  for (const ChannelSpec& channel : program.channels)
+    put(channel.capacity + (channel.nil ? 28 : 0));
   put(program.bodies.size() - 1);
   for (const auto& body : program.bodies) {
     put(body.size());

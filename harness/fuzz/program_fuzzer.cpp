@@ -117,9 +117,8 @@ std::string format_entry(const Program& p, const LogEntry& e) {
 // The report: identical whether the run came from fuzz bytes, a crash file
 // or a --program/--trace replay (it ends with the trace: line).
 std::string report_text(const Program& p, const ProgramRun& run, const Violation& violation) {
-  std::string out =
-      "chanfuzz: assertion: the runtime disagrees with Go's channel semantics: " +
-      violation.message + "\n\n";
+  std::string out = "chanfuzz: assertion: the runtime disagrees with Go's channel semantics: " +
+                    violation.message + "\n\n";
   out += "program:  " + to_text(p) + "\n" + describe(p);
   const std::size_t end = std::min(violation.at + 1, run.log.size());
   const std::size_t begin = end > kShownEntries ? end - kShownEntries : 0;
@@ -176,9 +175,8 @@ int target_command(std::span<char* const> args) {
   ProgramRun run = run_program(*p, strategy, nullptr, kMaxSteps);
   if (run.result.outcome == RunOutcome::diverged || strategy.unused() > 0) {
     std::fprintf(stderr, "program_fuzzer: --trace: does not fit the program: %s\n",
-                 run.result.outcome == RunOutcome::diverged
-                     ? run.result.message.c_str()
-                     : "the run ended before the trace did");
+                 run.result.outcome == RunOutcome::diverged ? run.result.message.c_str()
+                                                            : "the run ended before the trace did");
     return 2;
   }
   ModelOptions options;
@@ -226,7 +224,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    repro_lines("program_fuzzer", "", std::span<const std::uint8_t>(data, size)));
   }
   static InterleavingFeedback feedback;
-  InterleavingFeedback* with = InterleavingFeedback::enabled() && !replay_mode() ? &feedback : nullptr;
+  InterleavingFeedback* with =
+      InterleavingFeedback::enabled() && !replay_mode() ? &feedback : nullptr;
   if (with) with->begin_run();
   FuzzBytesStrategy strategy(in.rest(), with);
   const ProgramRun run = run_program(p, strategy, with, kMaxSteps);
@@ -242,6 +241,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   std::string text = report_text(p, run, *violation);
-  text += repro_lines("program_fuzzer", repro_command(p, run), std::span<const std::uint8_t>(data, size));
+  text += repro_lines("program_fuzzer", repro_command(p, run),
+                      std::span<const std::uint8_t>(data, size));
   report_finding(text);
 }

@@ -149,8 +149,8 @@ class Model {
       case OpKind::select:
         for (std::size_t i = 0; i < op.cases; ++i) {
           const Case& c = op.select[i];
-          out.push_back({c.context ? context_channel(c.channel) : c.channel, c.send,
-                         static_cast<int>(i)});
+          out.push_back(
+              {c.context ? context_channel(c.channel) : c.channel, c.send, static_cast<int>(i)});
         }
         break;
       default:
@@ -253,8 +253,8 @@ class Model {
     if (!receivers.empty()) {
       const std::uint64_t first = receivers.front();
       if (woken.empty()) {
-        disagree(who(self) + " sent " + describe_value(value) + " on " + c.name +
-                 " while " + who(first) + " was waiting to receive, but woke nobody: " +
+        disagree(who(self) + " sent " + describe_value(value) + " on " + c.name + " while " +
+                 who(first) + " was waiting to receive, but woke nobody: " +
                  "Go hands the value to the waiting receiver (a lost wakeup)");
       }
       if (woken.size() > 1 || woken.front() != first) {
@@ -298,10 +298,9 @@ class Model {
       }
       if (value != expected_value) {
         const auto sender = static_cast<std::uint32_t>(value) >> 8;
-        if ((static_cast<std::uint32_t>(expected_value) >> 8) == sender &&
-            expected_value < value) {
-          disagree(who(self) + " received " + describe_value(value) + " on " + c.name +
-                   " before " + describe_value(expected_value) +
+        if ((static_cast<std::uint32_t>(expected_value) >> 8) == sender && expected_value < value) {
+          disagree(who(self) + " received " + describe_value(value) + " on " + c.name + " before " +
+                   describe_value(expected_value) +
                    ": one sender's values must arrive in the order sent (FIFO)");
         }
         disagree(who(self) + " received " + describe_value(value) + " on " + c.name +
@@ -316,9 +315,9 @@ class Model {
       return;
     }
     if (expected_ok) {
-      disagree(who(self) + " got {" + std::to_string(value) + ", false} from " + c.name +
-               ", but " + (c.closed ? "receives after close drain the buffer first: " : "") +
-               "Go delivers " + describe_value(expected_value));
+      disagree(who(self) + " got {" + std::to_string(value) + ", false} from " + c.name + ", but " +
+               (c.closed ? "receives after close drain the buffer first: " : "") + "Go delivers " +
+               describe_value(expected_value));
     }
     if (value != 0) {
       disagree(who(self) + " got {" + std::to_string(value) + ", false} from closed " + c.name +
@@ -439,8 +438,8 @@ class Model {
 
   void expect_no_panic(std::uint64_t self, const LogEntry& e, const std::string& why) {
     if (e.panic != PanicCode::none) {
-      disagree(who(self) + " panicked (" + panic_text(e.panic) + ") where Go does not panic: " +
-               why);
+      disagree(who(self) + " panicked (" + panic_text(e.panic) +
+               ") where Go does not panic: " + why);
     }
   }
 
@@ -585,7 +584,8 @@ class Model {
           return;
         }
       }
-      disagree(who(self) + " panicked \"send on closed channel\", but no ready send case is on "
+      disagree(who(self) +
+               " panicked \"send on closed channel\", but no ready send case is on "
                "a closed channel");
     }
     expect_no_panic(self, e, "no case it could take sends on a closed channel");
@@ -609,7 +609,8 @@ class Model {
       disagree(who(self) + " took default while " + ready_list() +
                " was ready: Go takes default only when no case is ready");
     }
-    if (e.index < 0 || std::find(ready_cases.begin(), ready_cases.end(), e.index) == ready_cases.end()) {
+    if (e.index < 0 ||
+        std::find(ready_cases.begin(), ready_cases.end(), e.index) == ready_cases.end()) {
       disagree(who(self) + " took case " + std::to_string(e.index) +
                ", which was not ready; the ready ones: " + ready_list());
     }
@@ -648,7 +649,8 @@ class Model {
           if (r.send && (t.case_mask >> (r.case_index < 0 ? 0 : r.case_index)) & 1) allowed = true;
         }
         if (!allowed) {
-          disagree(who(self) + " panicked \"send on closed channel\" after a close woke it, "
+          disagree(who(self) +
+                   " panicked \"send on closed channel\" after a close woke it, "
                    "but it was not sending on the closed channel");
         }
         return;
@@ -660,7 +662,8 @@ class Model {
                  "the one completed");
       }
       if (cases[index].send) {
-        disagree(who(self) + "'s send was woken by close but did not panic: Go panics "
+        disagree(who(self) +
+                 "'s send was woken by close but did not panic: Go panics "
                  "\"send on closed channel\"");
       }
       if (e.ok || e.value != 0) {
@@ -673,7 +676,8 @@ class Model {
     if (is_select &&
         (index < 0 || index >= static_cast<int>(cases.size()) || !((t.case_mask >> index) & 1))) {
       disagree(who(self) + " resumed in case " + std::to_string(index) + ", but " +
-               who(t.woken_by) + " completed another of its cases: a select fires exactly one "
+               who(t.woken_by) +
+               " completed another of its cases: a select fires exactly one "
                "case, the one completed");
     }
     if (t.expect == Expect::value) {
@@ -825,8 +829,10 @@ class Model {
             for (const Ref& r : refs(*t.op)) {
               if (ready(r, id)) why = state_of(r.channel, id);
             }
-            disagree(who(id) + " is still waiting when the run settled, but its operation can "
-                     "complete: " + why + " (a lost wakeup)");
+            disagree(who(id) +
+                     " is still waiting when the run settled, but its operation can "
+                     "complete: " +
+                     why + " (a lost wakeup)");
           }
           model_waiting.insert(id);
           break;

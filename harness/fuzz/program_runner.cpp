@@ -21,9 +21,9 @@ namespace chanfuzz::fuzz::program {
 namespace {
 
 constexpr std::array<const char*, kMaxBodies> kBodyFiles = {"body0", "body1", "body2",
-                                                           "body3", "body4", "body5"};
+                                                            "body3", "body4", "body5"};
 constexpr std::array<const char*, kMaxBodies> kBodyNames = {"body 0", "body 1", "body 2",
-                                                           "body 3", "body 4", "body 5"};
+                                                            "body 3", "body 4", "body 5"};
 
 struct Env {
   const Program* program = nullptr;
@@ -31,7 +31,7 @@ struct Env {
   std::array<Chan<int>, kMaxChannels> channels{};
   std::array<Context, kContexts> contexts{};
   std::array<CancelFunc, kContexts> cancels{};
-  std::size_t started = 0;  // tasks started (main included)
+  std::size_t started = 0;                             // tasks started (main included)
   std::array<std::uint32_t, kMaxTasks + 1> offered{};  // values offered, by task id
 
   std::uint64_t step() const {
@@ -95,8 +95,8 @@ Task<OpResult> select_shape(Env& env, const Op& op, SourceLocation where, std::i
                             std::index_sequence<I...> cases) {
   OpResult out;
   if constexpr (Default) {
-    auto s = co_await select(make_case<N, Mask, Ctx, I>(env, op, where, value)...,
-                             default_case(where));
+    auto s =
+        co_await select(make_case<N, Mask, Ctx, I>(env, op, where, value)..., default_case(where));
     take_result(s, out, cases);
   } else {
     auto s = co_await select(make_case<N, Mask, Ctx, I>(env, op, where, value)...);
@@ -256,7 +256,8 @@ Task<> program_main(Env& env) {
   for (std::size_t i = 0; i < env.program->channels.size(); ++i) {
     const ChannelSpec& spec = env.program->channels[i];
     if (!spec.nil) {
-      env.channels[i] = make_chan<int>(spec.capacity, SourceLocation{"channels", static_cast<std::uint32_t>(i + 1), "program"});
+      env.channels[i] = make_chan<int>(
+          spec.capacity, SourceLocation{"channels", static_cast<std::uint32_t>(i + 1), "program"});
     }
   }
   auto [x0, cancel0] = with_cancel(background());
@@ -292,8 +293,8 @@ std::string describe_entry(const Program& program, const LogEntry& entry) {
   return out;
 }
 
-ProgramRun run_program(const Program& program, Strategy& strategy,
-                       InterleavingFeedback* feedback, std::uint64_t max_steps) {
+ProgramRun run_program(const Program& program, Strategy& strategy, InterleavingFeedback* feedback,
+                       std::uint64_t max_steps) {
   ProgramRun run;
   run.log.reserve(256);
   Env env;

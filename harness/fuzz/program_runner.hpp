@@ -35,12 +35,12 @@ struct LogEntry {
   std::uint64_t task = 0;
   std::uint64_t other = 0;  // woken: the task that woke it (0: none)
   std::uint64_t step = 0;
-  std::uint8_t body = 0;    // begin/end: the operation, bodies[body][op]
+  std::uint8_t body = 0;  // begin/end: the operation, bodies[body][op]
   std::uint8_t op = 0;
-  std::int32_t value = 0;   // begin: the value offered; end: the value received
-  bool ok = false;          // end: recv ok / try_send sent
-  bool ready = false;       // end: try_recv did not return nullopt; spawn started a task
-  std::int8_t index = -1;   // end: the select case taken (cases: default)
+  std::int32_t value = 0;             // begin: the value offered; end: the value received
+  bool ok = false;                    // end: recv ok / try_send sent
+  bool ready = false;                 // end: try_recv did not return nullopt; spawn started a task
+  std::int8_t index = -1;             // end: the select case taken (cases: default)
   PanicCode panic = PanicCode::none;  // end
 };
 
@@ -51,8 +51,8 @@ struct ProgramRun {
 
 // One run of `program`, each decision from `strategy`. `feedback` (may be
 // null) sees the executor's events and the strategy's decisions.
-ProgramRun run_program(const Program& program, Strategy& strategy,
-                       InterleavingFeedback* feedback, std::uint64_t max_steps);
+ProgramRun run_program(const Program& program, Strategy& strategy, InterleavingFeedback* feedback,
+                       std::uint64_t max_steps);
 
 // The value the n-th send of a task offers (n from 1).
 inline std::int32_t offered_value(std::uint64_t task, std::uint32_t n) {

@@ -89,8 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     decisions = decode_trace(trace);
   } catch (const TraceError& e) {
     if (std::string_view(e.what()).rfind("malformed trace: ", 0) != 0) {
-      finding("TraceError without the \"malformed trace: \" prefix: " + std::string(e.what()), trace,
-              nullptr, input);
+      finding("TraceError without the \"malformed trace: \" prefix: " + std::string(e.what()),
+              trace, nullptr, input);
     }
     return 0;
   } catch (...) {

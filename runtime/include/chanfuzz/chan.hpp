@@ -129,7 +129,7 @@ class ChanState final : public ChanCore {
       push_back(std::move(value));
       return Outcome::done;
     }
-#if defined(CHANFUZZ_MUTANT_DROP_OLDEST_WHEN_FULL)  // test-only planted bug (scripts/fuzz --mutants)
+#if defined(CHANFUZZ_MUTANT_DROP_OLDEST_WHEN_FULL)  // test-only bug (scripts/fuzz --mutants)
     if (capacity > 0) {
       pop_front();
       push_back(std::move(value));
@@ -176,7 +176,7 @@ class ChanState final : public ChanCore {
     Waiter* chain = nullptr;
     Waiter** tail = &chain;
     for (WaitQueue* q : {&recvq, &sendq}) {
-#if defined(CHANFUZZ_MUTANT_CLOSE_NO_WAKE_SENDERS)  // test-only planted bug (scripts/fuzz --mutants)
+#if defined(CHANFUZZ_MUTANT_CLOSE_NO_WAKE_SENDERS)  // test-only bug (scripts/fuzz --mutants)
       if (q == &sendq) break;
 #endif
       while (Waiter* w = q->dequeue()) {
