@@ -47,10 +47,19 @@ if(CHANFUZZ_FUZZ)
       "CHANFUZZ_FUZZ=ON builds with address,undefined already; CHANFUZZ_SANITIZE="
       "'${CHANFUZZ_SANITIZE}' cannot be combined with it (leave CHANFUZZ_SANITIZE empty).")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function
-                      -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
-  add_link_options(-fsanitize=address,undefined)
+  if(NOT CHANFUZZ_FUZZ_EXTERNAL_FLAGS)
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function
+                        -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
+    add_link_options(-fsanitize=address,undefined)
+  endif()
 endif()
+# OSS-Fuzz / ClusterFuzzLite (.clusterfuzzlite/build.sh): the builder's
+# $CXXFLAGS carry the sanitizer and coverage flags, and $LIB_FUZZING_ENGINE
+# links the engine; chanfuzz then adds none of its own.
+option(CHANFUZZ_FUZZ_EXTERNAL_FLAGS
+       "With CHANFUZZ_FUZZ: take the instrumentation from CMAKE_CXX_FLAGS (OSS-Fuzz)" OFF)
+set(CHANFUZZ_FUZZING_ENGINE "-fsanitize=fuzzer" CACHE STRING
+    "With CHANFUZZ_FUZZ: how the fuzz targets link the fuzzing engine ($LIB_FUZZING_ENGINE)")
 
 # ---- mutants (test-only) ------------------------------------------------------
 # CHANFUZZ_MUTANT=<name> plants one known runtime bug in the whole build, so
