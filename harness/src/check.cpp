@@ -87,26 +87,6 @@ std::string summarize(const RunResult& result) {
   }
 }
 
-FailureKind failure_kind(RunOutcome outcome) {
-  switch (outcome) {
-    case RunOutcome::ok:
-      return FailureKind::none;
-    case RunOutcome::leak:
-      return FailureKind::leak;
-    case RunOutcome::deadlock:
-      return FailureKind::deadlock;
-    case RunOutcome::panic:
-      return FailureKind::panic;
-    case RunOutcome::assertion:
-      return FailureKind::assertion;
-    case RunOutcome::step_limit:
-      return FailureKind::step_limit;
-    case RunOutcome::diverged:
-      return FailureKind::diverged;
-  }
-  return FailureKind::none;
-}
-
 void fill(Report& report, RunResult& result) {
   report.kind = failure_kind(result.outcome);
   report.summary = summarize(result);
@@ -372,6 +352,26 @@ void write_junit(const Config& config, const Report& report) {
 
 bool parse_shard_spec(std::string_view text, std::uint64_t& index, std::uint64_t& count) {
   return parse_shard(text, index, count);
+}
+
+FailureKind failure_kind(RunOutcome outcome) noexcept {
+  switch (outcome) {
+    case RunOutcome::ok:
+      return FailureKind::none;
+    case RunOutcome::leak:
+      return FailureKind::leak;
+    case RunOutcome::deadlock:
+      return FailureKind::deadlock;
+    case RunOutcome::panic:
+      return FailureKind::panic;
+    case RunOutcome::assertion:
+      return FailureKind::assertion;
+    case RunOutcome::step_limit:
+      return FailureKind::step_limit;
+    case RunOutcome::diverged:
+      return FailureKind::diverged;
+  }
+  return FailureKind::none;
 }
 
 void set_command_name(std::string name) { command_name_storage() = std::move(name); }

@@ -129,26 +129,6 @@ Signature signature_of(FailureKind kind, const std::vector<TaskInfo>& tasks) {
   return out;
 }
 
-FailureKind kind_of(RunOutcome outcome) {
-  switch (outcome) {
-    case RunOutcome::ok:
-      return FailureKind::none;
-    case RunOutcome::leak:
-      return FailureKind::leak;
-    case RunOutcome::deadlock:
-      return FailureKind::deadlock;
-    case RunOutcome::panic:
-      return FailureKind::panic;
-    case RunOutcome::assertion:
-      return FailureKind::assertion;
-    case RunOutcome::step_limit:
-      return FailureKind::step_limit;
-    case RunOutcome::diverged:
-      return FailureKind::diverged;
-  }
-  return FailureKind::none;
-}
-
 class Minimizer {
  public:
   Minimizer(const Scenario& scenario, const MinimizeOptions& options, std::uint64_t max_steps)
@@ -167,7 +147,7 @@ class Minimizer {
       SimExecutor sim(sim_options);
       result = sim.run(scenario_());
     }
-    if (signature_of(kind_of(result.outcome), result.tasks) != target_) return false;
+    if (signature_of(failure_kind(result.outcome), result.tasks) != target_) return false;
     if (have_best_ && !(strategy.size() < best_size_)) return false;
     best_ = strategy.recorded();
     best_size_ = strategy.size();

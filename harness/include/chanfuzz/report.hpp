@@ -39,6 +39,10 @@ enum class FailureKind : std::uint8_t {
 // "ok", "leak", "deadlock", "panic", "assertion", "step-limit", "diverged"
 const char* failure_kind_name(FailureKind kind) noexcept;
 
+enum class RunOutcome : std::uint8_t;  // sim_executor.hpp
+// The report's category for how a SimExecutor run ended (ok: none).
+FailureKind failure_kind(RunOutcome outcome) noexcept;
+
 struct Report {
   bool ok() const noexcept { return kind == FailureKind::none; }
 
