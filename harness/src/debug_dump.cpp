@@ -51,6 +51,45 @@ std::string dump_text() {
 
 namespace {
 
+// Checks every running executor now; returns what each found in its run so
+// far, and counts the executors and their tasks.
+std::vector<TaskInfo> check_for_leaks(std::size_t& executors, std::size_t& tasks) {
+  std::vector<TaskInfo> leaked;
+  for_each_running_thread_executor([&](const ThreadExecutor& executor) {
+    ++executors;
+    (void)executor.find_leaks();
+    tasks += executor.num_tasks();
+    std::vector<TaskInfo> found = executor.leaks_found();
+    std::sort(found.begin(), found.end(),
+              [](const TaskInfo& a, const TaskInfo& b) { return a.id < b.id; });
+    leaked.insert(leaked.end(), std::make_move_iterator(found.begin()),
+                  std::make_move_iterator(found.end()));
+  });
+  return leaked;
+}
+
+}  // namespace
+
+std::vector<TaskInfo> running_leaks() {
+  std::size_t executors = 0;
+  std::size_t tasks = 0;
+  return check_for_leaks(executors, tasks);
+}
+
+std::string leaks_text() {
+  std::size_t executors = 0;
+  std::size_t tasks = 0;
+  std::vector<TaskInfo> leaked = check_for_leaks(executors, tasks);
+  if (leaked.empty()) {
+    return "chanfuzz: no leaked tasks (" + std::to_string(tasks) +
+           (tasks == 1 ? " task" : " tasks") + " on " + std::to_string(executors) +
+           (executors == 1 ? " executor" : " executors") + " checked)\n";
+  }
+  return ThreadExecutor::leak_report(leaked);
+}
+
+namespace {
+
 // The signal dump's state. The handler reads only the pipe's write end.
 std::mutex g_mutex;  // guards the fields below (not the handler's atomics)
 std::atomic<int> g_write_fd{-1};

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "chanfuzz/debug_server.hpp"
 #include "chanfuzz/report.hpp"
@@ -15,39 +16,41 @@ namespace chanfuzz::debug {
 
 namespace {
 
+// A task list as text (the default, or ?format=text) or ?format=json.
+void answer(const httplib::Request& request, httplib::Response& response, std::string (*text)(),
+            std::vector<TaskInfo> (*tasks)()) {
+  if (request.has_param("format")) {
+    const std::string format = request.get_param_value("format");
+    if (format == "json") {
+      response.set_content(tasks_json(tasks()) + "\n", "application/json");
+      return;
+    }
+    if (format != "text") {
+      response.status = 400;
+      response.set_content("chanfuzz: format: '" + format + "' is not text or json\n",
+                           "text/plain");
+      return;
+    }
+  }
+  response.set_content(text(), "text/plain; charset=utf-8");
+}
+
 class HttpServer final : public Server {
  public:
   HttpServer(int port, const ServeOptions& options) {
     server_.Get("/debug/tasks", [](const httplib::Request& request, httplib::Response& response) {
-      if (request.has_param("format")) {
-        const std::string format = request.get_param_value("format");
-        if (format == "json") {
-          response.set_content(tasks_json(running_tasks()) + "\n", "application/json");
-          return;
-        }
-        if (format != "text") {
-          response.status = 400;
-          response.set_content("chanfuzz: format: '" + format + "' is not text or json\n",
-                               "text/plain");
-          return;
-        }
-      }
-      response.set_content(dump_text(), "text/plain; charset=utf-8");
+      answer(request, response, dump_text, running_tasks);
     });
     server_.Get("/debug/tasks/count", [](const httplib::Request&, httplib::Response& response) {
       response.set_content(std::to_string(running_task_count()) + "\n", "text/plain");
     });
-    server_.Get("/debug/leaks", [](const httplib::Request&, httplib::Response& response) {
-      response.status = 501;
-      response.set_content(
-          "chanfuzz: online leak detection is not built yet; /debug/tasks shows where every "
-          "task blocks\n",
-          "text/plain");
+    server_.Get("/debug/leaks", [](const httplib::Request& request, httplib::Response& response) {
+      answer(request, response, leaks_text, running_leaks);
     });
     server_.Get("/", [](const httplib::Request&, httplib::Response& response) {
       response.set_content(
           "chanfuzz debug endpoints:\n  /debug/tasks\n  /debug/tasks?format=json\n"
-          "  /debug/tasks/count\n  /debug/leaks\n",
+          "  /debug/tasks/count\n  /debug/leaks\n  /debug/leaks?format=json\n",
           "text/plain");
     });
     // SO_REUSEADDR only: cpp-httplib also sets SO_REUSEPORT by default,

@@ -10,3 +10,13 @@ chanfuzz_set_warnings(chanfuzz_debug_test)
 gtest_discover_tests(chanfuzz_debug_test
   PROPERTIES LABELS threads TIMEOUT 120
   DISCOVERY_TIMEOUT 120)
+
+# Online leak detection (online_leak_test.cpp): the catalogue on
+# ThreadExecutor with 2 threads, and what the detector can and cannot see.
+add_executable(chanfuzz_online_leak_test online_leak_test.cpp)
+target_link_libraries(chanfuzz_online_leak_test PRIVATE chanfuzz_scenarios chanfuzz_harness
+                                                        GTest::gtest_main)
+chanfuzz_set_warnings(chanfuzz_online_leak_test)
+gtest_discover_tests(chanfuzz_online_leak_test
+  PROPERTIES LABELS threads TIMEOUT 600
+  DISCOVERY_TIMEOUT 120)

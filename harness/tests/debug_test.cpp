@@ -32,29 +32,39 @@ namespace {
 // the test closes from outside. Main waits in a select with a 1ms timer, so
 // that a timer is always pending: with every task blocked and no timer, the
 // executor would rightly stop the run as a deadlock.
+// With `orphans`, that many "orphan" tasks more, each blocked on a channel
+// only it holds: leaked, where the stuck ones are not (main could still
+// send to theirs).
 class RunningProgram {
  public:
-  RunningProgram() {
+  explicit RunningProgram(int orphans = 0) : orphans_(orphans) {
     auto ready = std::make_shared<std::promise<Chan<Unit>>>();
     std::future<Chan<Unit>> handle = ready->get_future();
-    thread_ = std::thread([this, ready] {
+    thread_ = std::thread([this, ready, orphans] {
       ThreadExecutor executor({.threads = 2});
-      result_ = executor.run([](std::shared_ptr<std::promise<Chan<Unit>>> ready) -> Task<void> {
-        auto release = make_chan<Unit>();
-        auto nobody = make_chan<int>();
-        for (int i = 0; i < 3; ++i) {
-          go("stuck", [nobody]() -> Task<> { co_await nobody.recv(); });
-        }
-        ready->set_value(release);
-        for (;;) {
-          auto s = co_await select(release.recv(), after(1ms).recv());
-          if (s.index() == 0) break;
-        }
-      }(ready));
+      result_ = executor.run(
+          [](std::shared_ptr<std::promise<Chan<Unit>>> ready, int orphans) -> Task<void> {
+            auto release = make_chan<Unit>();
+            auto nobody = make_chan<int>();
+            for (int i = 0; i < 3; ++i) {
+              go("stuck", [nobody]() -> Task<> { co_await nobody.recv(); });
+            }
+            for (int i = 0; i < orphans; ++i) {
+              go("orphan", []() -> Task<> {
+                auto mine = make_chan<int>();
+                co_await mine.recv();
+              });
+            }
+            ready->set_value(release);
+            for (;;) {
+              auto s = co_await select(release.recv(), after(1ms).recv());
+              if (s.index() == 0) break;
+            }
+          }(ready, orphans));
     });
     release_ = handle.get();
     // The stuck tasks block soon after main starts waiting; wait for them.
-    for (int i = 0; i < 2000 && blocked() < 3; ++i) std::this_thread::sleep_for(1ms);
+    for (int i = 0; i < 2000 && blocked() < 3 + orphans_; ++i) std::this_thread::sleep_for(1ms);
   }
   ~RunningProgram() { finish(); }
 
@@ -73,10 +83,35 @@ class RunningProgram {
     }
     return n;
   }
+  int orphans_ = 0;
   std::thread thread_;
   Chan<Unit> release_;
   ThreadRunResult result_;
 };
+
+TEST(Leaks, reports_only_tasks_nothing_running_can_wake) {
+  EXPECT_TRUE(debug::running_leaks().empty());
+  {
+    RunningProgram program(2);
+    std::vector<TaskInfo> leaked = debug::running_leaks();
+    ASSERT_EQ(leaked.size(), 2u) << debug::leaks_text();
+    for (const TaskInfo& task : leaked) {
+      EXPECT_EQ(task.name, "orphan");
+      EXPECT_EQ(task.state, "chan receive");
+    }
+    std::string text = debug::leaks_text();
+    EXPECT_NE(text.find("chanfuzz: leak: 2 tasks blocked forever while the program runs"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("\"stuck\""), std::string::npos) << text;
+    program.finish();
+    EXPECT_EQ(program.result().leaked_while_running.size(), 2u);
+  }
+  {
+    RunningProgram program;
+    EXPECT_EQ(debug::leaks_text(), "chanfuzz: no leaked tasks (4 tasks on 1 executor checked)\n");
+  }
+}
 
 TEST(Dump, shows_every_task_of_the_running_executor) {
   EXPECT_EQ(debug::running_task_count(), 0u);
@@ -185,7 +220,8 @@ TEST(Serve, endpoints_answer_with_the_live_tasks) {
 
   auto leaks = client.Get("/debug/leaks");
   ASSERT_TRUE(leaks);
-  EXPECT_EQ(leaks->status, 501);  // online leak detection: not built yet
+  EXPECT_EQ(leaks->status, 200);
+  EXPECT_EQ(leaks->body, "chanfuzz: no leaked tasks (4 tasks on 1 executor checked)\n");
 
   program.finish();
   auto after = client.Get("/debug/tasks/count");
@@ -193,6 +229,26 @@ TEST(Serve, endpoints_answer_with_the_live_tasks) {
   EXPECT_EQ(after->body, "0\n");
   server->stop();
   EXPECT_FALSE(client.Get("/debug/tasks/count"));
+}
+
+TEST(Serve, leaks_endpoint_shows_the_leaked_tasks) {
+  RunningProgram program(1);
+  auto server = debug::serve(0);
+  httplib::Client client("127.0.0.1", server->port());
+  auto text = client.Get("/debug/leaks");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 200);
+  EXPECT_NE(text->body.find("chanfuzz: leak: 1 task blocked forever"), std::string::npos)
+      << text->body;
+  EXPECT_NE(text->body.find("\"orphan\" [chan receive"), std::string::npos) << text->body;
+  EXPECT_EQ(text->body.find("\"stuck\""), std::string::npos) << text->body;
+  auto json = client.Get("/debug/leaks?format=json");
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->get_header_value("Content-Type"), "application/json");
+  EXPECT_NE(json->body.find("\"name\": \"orphan\""), std::string::npos) << json->body;
+  auto bad = client.Get("/debug/leaks?format=yaml");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
 }
 
 TEST(Serve, a_busy_port_is_a_clear_error) {

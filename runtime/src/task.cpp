@@ -1,6 +1,7 @@
 // go, yield and the introspection functions of task.hpp.
 #include "chanfuzz/task.hpp"
 
+#include <cstdint>
 #include <ostream>
 #include <vector>
 
@@ -23,6 +24,36 @@ bool detail::YieldOp::await_suspend(std::coroutine_handle<> self) {
   if (executor.schedule_point("yield", where_, nullptr)) return false;
   executor.preempt(self, nullptr);
   return true;
+}
+
+namespace {
+// The frame operator new allocated last on this thread, until a promise
+// claims it.
+thread_local const void* t_last_frame = nullptr;
+thread_local std::size_t t_last_frame_size = 0;
+}  // namespace
+
+void* detail::allocate_frame(std::size_t size) {
+  void* frame = ::operator new(size);
+  t_last_frame = frame;
+  t_last_frame_size = size;
+  return frame;
+}
+
+void detail::deallocate_frame(void* frame, std::size_t size) noexcept {
+  (void)size;
+  ::operator delete(frame);  // clang-14 has no sized deallocation without -fsized-deallocation
+}
+
+void detail::claim_frame(PromiseBase& promise) noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(t_last_frame);
+  const auto at = reinterpret_cast<std::uintptr_t>(&promise);
+  if (begin != 0 && at >= begin && at < begin + t_last_frame_size) {
+    promise.frame = t_last_frame;
+    promise.frame_size = t_last_frame_size;
+  }
+  t_last_frame = nullptr;
+  t_last_frame_size = 0;
 }
 
 void detail::destroy_frames(Task<void>& root) noexcept {

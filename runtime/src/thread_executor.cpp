@@ -2,11 +2,16 @@
 // protocol.
 #include "chanfuzz/thread_executor.hpp"
 
+#include "chanfuzz/detail/tracking.hpp"
+
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 
 namespace chanfuzz {
@@ -49,6 +54,7 @@ struct ThreadExecutor::Worker {
   bool requeue = false;           // the current task was preempted
   unsigned ops_since_yield = 0;
   Rng rng;
+  std::atomic<bool> active{false};  // taking or running a task (find_leaks waits for false)
 };
 
 namespace {
@@ -166,8 +172,15 @@ ThreadRunResult ThreadExecutor::run(Task<void> main) {
     main_ = registry_.front();
   }
   RunningScope running(this);
+  {
+    std::lock_guard<std::mutex> lock(detect_mutex_);
+    in_run_ = true;
+  }
   for (auto& worker : workers_) {
     threads_.emplace_back([this, w = worker.get()] { worker_loop(*w); });
+  }
+  if (options_.leak_check_interval > std::chrono::nanoseconds::zero()) {
+    monitor_ = std::thread([this] { leak_monitor(); });
   }
 
   std::unique_lock<std::mutex> done_lock(done_mutex_);
@@ -195,7 +208,19 @@ ThreadRunResult ThreadExecutor::run(Task<void> main) {
     }
   }
 
+  if (monitor_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(monitor_mutex_);
+      monitor_stop_ = true;
+    }
+    monitor_cv_.notify_all();
+    monitor_.join();
+  }
   running.leave();  // before the teardown: visitors must not see it
+  {
+    std::lock_guard<std::mutex> lock(detect_mutex_);  // waits for a find_leaks() under way
+    in_run_ = false;
+  }
   stopping_.store(true);
   {
     std::lock_guard<std::mutex> lock(park_mutex_);
@@ -225,6 +250,7 @@ ThreadRunResult ThreadExecutor::run(Task<void> main) {
     }
   }
   result_.tasks_spawned = next_task_id_.load() - 1;
+  result_.leaked_while_running = leaks_found();
   teardown();
   return std::move(result_);
 }
@@ -278,10 +304,13 @@ void ThreadExecutor::worker_loop(Worker& worker) {
   t_worker = &worker;
   CurrentExecutorScope scope(this);
   while (!stopping_.load(std::memory_order_acquire)) {
+    enter_step(worker);
     if (ThreadTask* task = find_work(worker)) {
       run_task(worker, task);
+      leave_step(worker);
       continue;
     }
+    leave_step(worker);
     // Spin a little before parking: a hand-off to a spinning worker is far
     // cheaper than waking a parked thread.
     spinning_.fetch_add(1);
@@ -301,6 +330,25 @@ void ThreadExecutor::worker_loop(Worker& worker) {
     if (!found) park(worker);
   }
   t_worker = nullptr;
+}
+
+// Dekker with find_leaks(): a worker announces `active` (seq_cst) before it
+// reads pause_ (seq_cst); find_leaks sets pause_ before it reads `active`.
+// So either the detector sees the worker active and waits for it, or the
+// worker sees the pause and waits for its end.
+void ThreadExecutor::enter_step(Worker& worker) {
+  worker.active.store(true);
+  while (pause_.load()) {
+    worker.active.store(false);
+    std::unique_lock<std::mutex> lock(pause_mutex_);
+    pause_cv_.wait(lock, [&] { return !pause_.load(); });
+    lock.unlock();
+    worker.active.store(true);
+  }
+}
+
+void ThreadExecutor::leave_step(Worker& worker) {
+  worker.active.store(false, std::memory_order_release);
 }
 
 void ThreadExecutor::park(Worker& /*worker*/) {
@@ -736,6 +784,259 @@ bool ThreadExecutor::fire_due_timers() {
 bool ThreadExecutor::timer_due() const {
   std::int64_t next = next_timer_ns_.load(std::memory_order_relaxed);
   return next != INT64_MAX && next <= now().time_since_epoch().count();
+}
+
+// ---- online leak detection (detail/tracking.hpp) ----
+
+std::vector<TaskInfo> ThreadExecutor::find_leaks() const {
+  if (auto* worker = static_cast<Worker*>(t_worker); worker && worker->owner == this) {
+    throw Panic(
+        "chanfuzz: ThreadExecutor::find_leaks called from one of its own tasks (it stops the "
+        "workers and would wait for itself); call it from another thread");
+  }
+  std::lock_guard<std::mutex> detect(detect_mutex_);
+  if (!in_run_ || stopping_.load()) return {};
+  // Stop the world: every worker finishes the step it is in (up to its
+  // task's next scheduling point) and waits.
+  pause_.store(true);
+  // A task that runs long between scheduling points (or waits for this
+  // check itself, say through a lock) delays the pause: give up after a
+  // while and report nothing this time rather than hang.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  bool stopped = true;
+  for (const auto& worker : workers_) {
+    for (unsigned spins = 0; stopped && worker->active.load(); ++spins) {
+      if (spins < 64) {
+        std::this_thread::yield();
+      } else if (std::chrono::steady_clock::now() >= give_up) {
+        stopped = false;
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    }
+  }
+  std::vector<TaskInfo> found;
+  if (stopped) {
+    std::lock_guard<std::mutex> lock(registry_mutex_);
+    for (ThreadTask* task : leaked_now()) {
+      auto at = std::lower_bound(reported_ids_.begin(), reported_ids_.end(), task->id);
+      if (at != reported_ids_.end() && *at == task->id) continue;
+      reported_ids_.insert(at, task->id);
+      task->status.lock();
+      found.push_back(task->info(0, TimePoint{}));
+      task->status.unlock();
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(pause_mutex_);
+    pause_.store(false);
+  }
+  pause_cv_.notify_all();
+  std::sort(found.begin(), found.end(),
+            [](const TaskInfo& a, const TaskInfo& b) { return a.id < b.id; });
+  reported_.insert(reported_.end(), found.begin(), found.end());
+  return found;
+}
+
+std::vector<TaskInfo> ThreadExecutor::leaks_found() const {
+  std::lock_guard<std::mutex> detect(detect_mutex_);
+  return reported_;
+}
+
+std::string ThreadExecutor::leak_report(const std::vector<TaskInfo>& leaked) {
+  if (leaked.empty()) return "";
+  std::ostringstream out;
+  out << "chanfuzz: leak: " << plural_tasks(leaked.size())
+      << " blocked forever while the program runs (nothing running can reach what "
+      << (leaked.size() == 1 ? "it waits" : "they wait") << " on)\n\n";
+  for (const TaskInfo& task : leaked) write_task(out, task);
+  return out.str();
+}
+
+void ThreadExecutor::leak_monitor() {
+  std::unique_lock<std::mutex> lock(monitor_mutex_);
+  while (!monitor_stop_) {
+    monitor_cv_.wait_for(lock, options_.leak_check_interval, [&] { return monitor_stop_; });
+    if (monitor_stop_) break;
+    lock.unlock();
+    std::vector<TaskInfo> leaked = find_leaks();
+    if (!leaked.empty()) {
+      if (options_.on_leak) {
+        options_.on_leak(leaked);
+      } else {
+        std::string report = leak_report(leaked);
+        std::fwrite(report.data(), 1, report.size(), stderr);
+      }
+    }
+    lock.lock();
+  }
+}
+
+namespace {
+
+// A coroutine frame of a task, by address.
+struct FrameRange {
+  std::uintptr_t begin = 0;
+  std::uintptr_t end = 0;
+  std::size_t task = 0;  // index into the detector's task list
+};
+
+// The task whose frames hold `address`, or npos: the heap, a global, a
+// thread's stack, another object (reachable by anyone).
+constexpr std::size_t kNoTask = static_cast<std::size_t>(-1);
+std::size_t frame_owner(const std::vector<FrameRange>& frames, std::uintptr_t address) {
+  auto it = std::upper_bound(frames.begin(), frames.end(), address,
+                             [](std::uintptr_t a, const FrameRange& f) { return a < f.begin; });
+  if (it == frames.begin()) return kNoTask;
+  --it;
+  return address < it->end ? it->task : kNoTask;
+}
+
+}  // namespace
+
+// One word of a frame, read for the conservative scan: any bytes, possibly
+// never written, so outside what the sanitizers check.
+#if defined(__clang__) || defined(__GNUC__)
+__attribute__((no_sanitize("address", "thread")))
+#endif
+static std::uintptr_t
+read_word(std::uintptr_t at) {
+  return *reinterpret_cast<const volatile std::uintptr_t*>(at);
+}
+
+// The marking. Called with the world stopped and registry_mutex_ held.
+std::vector<ThreadExecutor::ThreadTask*> ThreadExecutor::leaked_now() const {
+  const std::size_t n = registry_.size();
+  // Frames of every task: the root coroutine and the chain it awaits.
+  std::vector<FrameRange> frames;
+  std::vector<std::vector<std::size_t>> task_frames(n);  // indexes into `frames` after sorting
+  for (std::size_t i = 0; i < n; ++i) {
+    const ThreadTask* task = registry_[i];
+    if (!task->task || task->task.done()) continue;
+    for (const detail::PromiseBase* p = &task->task.handle().promise(); p; p = p->child) {
+      if (p->frame_size == 0) continue;  // elided into its caller's frame, which is listed
+      auto begin = reinterpret_cast<std::uintptr_t>(p->frame);
+      frames.push_back(FrameRange{begin, begin + p->frame_size, i});
+    }
+  }
+  std::sort(frames.begin(), frames.end(),
+            [](const FrameRange& a, const FrameRange& b) { return a.begin < b.begin; });
+  for (std::size_t f = 0; f < frames.size(); ++f) task_frames[frames[f].task].push_back(f);
+
+  // Candidates: tasks parked on operations that say what they wait on.
+  std::vector<char> live(n, 1);
+  std::vector<std::vector<const detail::TrackedObject*>> waits(n);
+  std::vector<const detail::TrackedObject*> objects;
+  for (std::size_t i = 0; i < n; ++i) {
+    const ThreadTask* task = registry_[i];
+    if (task->run.load() != ThreadTask::waiting) continue;
+    task->status.lock();
+    const Blocker* blocker = task->state == TaskState::waiting ? task->blocker : nullptr;
+    bool known = blocker && blocker->references(waits[i]);
+    task->status.unlock();
+    if (!known) {
+      waits[i].clear();
+      continue;
+    }
+    live[i] = 0;
+    objects.insert(objects.end(), waits[i].begin(), waits[i].end());
+  }
+  std::sort(objects.begin(), objects.end());
+  objects.erase(std::unique(objects.begin(), objects.end()), objects.end());
+  auto object_index = [&](const detail::TrackedObject* o) {
+    return static_cast<std::size_t>(std::lower_bound(objects.begin(), objects.end(), o) -
+                                    objects.begin());
+  };
+
+  // Who holds each object: the tasks whose frames hold a handle to it or
+  // whose blocked operation refers to it; `reachable` if anything else does.
+  std::vector<char> reachable(objects.size(), 0);
+  std::vector<std::vector<std::size_t>> holders(objects.size());
+  std::vector<long> declared(objects.size(), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const detail::TrackedObject* o : waits[i]) {
+      std::size_t k = object_index(o);
+      ++declared[k];
+      holders[k].push_back(i);
+    }
+  }
+  for (std::size_t k = 0; k < objects.size(); ++k) {
+    const detail::TrackedObject& object = *objects[k];
+    long handles = 0;
+    object.for_each_handle([&](const detail::HandleNode& h) {
+      ++handles;
+      std::size_t owner = frame_owner(frames, reinterpret_cast<std::uintptr_t>(h.address()));
+      if (owner == kNoTask) {
+        reachable[k] = 1;
+      } else {
+        holders[k].push_back(owner);
+      }
+    });
+    // References that are neither handles nor declared by a blocked
+    // operation: an operation in flight, a timer, a LockGuard, ...
+    if (object.reference_count() > handles + declared[k]) reachable[k] = 1;
+  }
+
+  // Frames that running code may read through a pointer (a lambda that
+  // captured a handle by reference): every handle in them is reachable.
+  // Conservative scan of the frames of live tasks for words that point into
+  // a candidate's frames.
+  std::vector<char> exposed(n, 0);
+  std::vector<std::size_t> to_scan;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (live[i]) to_scan.push_back(i);
+  }
+  auto scan = [&](std::size_t i) {
+    for (std::size_t f : task_frames[i]) {
+      const FrameRange& range = frames[f];
+      for (std::uintptr_t at = (range.begin + sizeof(void*) - 1) & ~(sizeof(void*) - 1);
+           at + sizeof(void*) <= range.end; at += sizeof(void*)) {
+        std::size_t owner = frame_owner(frames, read_word(at));
+        if (owner != kNoTask && owner != i && !live[owner] && !exposed[owner]) {
+          exposed[owner] = 1;
+          to_scan.push_back(owner);
+        }
+      }
+    }
+  };
+
+  // The fixpoint: an object is reachable if anything outside the blocked
+  // candidates, or a live or exposed task, holds it; a candidate is live if
+  // it waits on a reachable object.
+  for (bool changed = true; changed;) {
+    changed = false;
+    while (!to_scan.empty()) {
+      std::size_t i = to_scan.back();
+      to_scan.pop_back();
+      scan(i);
+    }
+    for (std::size_t k = 0; k < objects.size(); ++k) {
+      if (reachable[k]) continue;
+      for (std::size_t holder : holders[k]) {
+        if (live[holder] || exposed[holder]) {
+          reachable[k] = 1;
+          changed = true;
+          break;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (live[i]) continue;
+      for (const detail::TrackedObject* o : waits[i]) {
+        if (reachable[object_index(o)]) {
+          live[i] = 1;
+          if (!exposed[i]) to_scan.push_back(i);
+          changed = true;
+          break;
+        }
+      }
+    }
+  }
+  std::vector<ThreadTask*> leaked;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!live[i]) leaked.push_back(registry_[i]);
+  }
+  return leaked;
 }
 
 }  // namespace chanfuzz

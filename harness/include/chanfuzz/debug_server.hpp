@@ -33,6 +33,16 @@ std::size_t running_task_count();
 // prints it.
 std::string dump_text();
 
+// ---- online leak detection ----
+// Runs ThreadExecutor::find_leaks() on every running ThreadExecutor now,
+// then returns every task each has found leaked in its run so far (blocked
+// on something nothing still running can reach), sorted by executor, then id.
+std::vector<TaskInfo> running_leaks();
+// running_leaks() as a report: "chanfuzz: leak: 2 tasks blocked forever ..."
+// and the tasks in the dump format, or "chanfuzz: no leaked tasks (N tasks on
+// M executors checked)\n".
+std::string leaks_text();
+
 // ---- the signal dump ----
 struct SignalDumpOptions {
   int signal = SIGQUIT;     // SIGQUIT as in Go; SIGUSR1, SIGUSR2 ... any catchable signal
@@ -55,7 +65,8 @@ struct ServeOptions {
 //   GET /debug/tasks               dump_text() (text/plain)
 //   GET /debug/tasks?format=json   the tasks as JSON (the shape of a report's "tasks")
 //   GET /debug/tasks/count         running_task_count(), one number
-//   GET /debug/leaks               501 for now: online leak detection is not built yet
+//   GET /debug/leaks               leaks_text() (text/plain); ?format=json: the leaked
+//                                  tasks as JSON
 class Server {
  public:
   virtual ~Server() = default;

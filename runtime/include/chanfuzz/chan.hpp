@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "chanfuzz/detail/spin_lock.hpp"
+#include "chanfuzz/detail/tracking.hpp"
 #include "chanfuzz/detail/wait_queue.hpp"
 #include "chanfuzz/executor.hpp"
 
@@ -60,7 +61,7 @@ namespace detail {
 //   count < capacity       => sendq is empty
 //   capacity == 0          => count == 0, and sendq or recvq is empty
 //                             (except one task's select waiting on both)
-class ChanCore {
+class ChanCore : public TrackedObject {
  public:
   ChanCore(std::size_t capacity, const std::type_info& element, SourceLocation where);
   ChanCore(const ChanCore&) = delete;
@@ -262,6 +263,14 @@ class [[nodiscard]] RecvOp final : public PendingOp, public Blocker {
   }
 
   void describe(std::vector<WaitObject>& out) const override { out.push_back(describe_channel()); }
+  bool references(std::vector<const detail::TrackedObject*>& out) const override {
+    add_reference(out);
+    return true;
+  }
+  // The channel this operation holds (none for the nil channel).
+  void add_reference(std::vector<const detail::TrackedObject*>& out) const {
+    if (channel_) out.push_back(channel_.get());
+  }
 
   // ---- as a select case; the select holds the channel's lock ----
   detail::ChanCore* core() const noexcept { return channel_.get(); }
@@ -359,6 +368,14 @@ class [[nodiscard]] SendOp final : public PendingOp, public Blocker {
   }
 
   void describe(std::vector<WaitObject>& out) const override { out.push_back(describe_channel()); }
+  bool references(std::vector<const detail::TrackedObject*>& out) const override {
+    add_reference(out);
+    return true;
+  }
+  // The channel this operation holds (none for the nil channel).
+  void add_reference(std::vector<const detail::TrackedObject*>& out) const {
+    if (channel_) out.push_back(channel_.get());
+  }
 
   // ---- as a select case; the select holds the channel's lock ----
   detail::ChanCore* core() const noexcept { return channel_.get(); }
@@ -421,13 +438,13 @@ class Chan {
   // Panics "send on closed channel" if the channel is or becomes closed.
   // A nil channel blocks forever ("chan send (nil chan)").
   SendOp<T> send(T value, SourceLocation where = SourceLocation::current()) const {
-    return SendOp<T>(state_, std::move(value), where);
+    return SendOp<T>(state_.shared(), std::move(value), where);
   }
 
   // Blocks until a value arrives or the channel is closed and drained
   // ({T{}, false}). A nil channel blocks forever ("chan receive (nil chan)").
   RecvOp<T> recv(SourceLocation where = SourceLocation::current()) const {
-    return RecvOp<T>(state_, where);
+    return RecvOp<T>(state_.shared(), where);
   }
 
   // Wakes every blocked receiver ({T{}, false}) and sender (which panic).
@@ -487,14 +504,18 @@ class Chan {
   std::size_t cap() const noexcept { return state_ ? state_->capacity : 0; }
 
   explicit operator bool() const noexcept { return static_cast<bool>(state_); }
-  friend bool operator==(const Chan& a, const Chan& b) noexcept { return a.state_ == b.state_; }
+  friend bool operator==(const Chan& a, const Chan& b) noexcept {
+    return a.state_.get() == b.state_.get();
+  }
 
   // For reports: the channel's id on its executor (0: nil or made outside one).
   std::uint64_t id() const noexcept { return state_ ? state_->id : 0; }
-  const std::shared_ptr<detail::ChanState<T>>& state() const noexcept { return state_; }
+  const std::shared_ptr<detail::ChanState<T>>& state() const noexcept { return state_.shared(); }
 
  private:
-  std::shared_ptr<detail::ChanState<T>> state_;
+  // A registered handle (detail/tracking.hpp): online leak detection knows
+  // where every Chan lives.
+  detail::TrackedRef<detail::ChanState<T>> state_;
 };
 
 // make(chan T, capacity). Panics "makechan: size out of range" for a capacity

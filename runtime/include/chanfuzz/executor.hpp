@@ -86,10 +86,21 @@ class PendingOp {
   ~PendingOp() = default;
 };
 
+namespace detail {
+class TrackedObject;
+}
+
 // What a blocked operation waits on, for dumps and reports.
 class Blocker {
  public:
   virtual void describe(std::vector<WaitObject>& out) const = 0;
+  // For online leak detection (detail/tracking.hpp): appends each object this
+  // operation waits on, once per reference to it the operation holds, and
+  // returns true; nothing appended means it waits on nothing that can wake
+  // it (a nil channel). false: unknown (the task is never reported leaked).
+  virtual bool references(std::vector<const detail::TrackedObject*>& /*out*/) const {
+    return false;
+  }
 
  protected:
   ~Blocker() = default;

@@ -243,6 +243,12 @@ class [[nodiscard]] SelectOp final : public PendingOp, public Blocker {
       }
     });
   }
+  bool references(std::vector<const detail::TrackedObject*>& out) const override {
+    for_each_case([&](const auto& c, std::size_t) {
+      if constexpr (detail::is_channel_case_v<std::decay_t<decltype(c)>>) c.add_reference(out);
+    });
+    return true;
+  }
 
  private:
   template <class F>

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "chanfuzz/detail/spin_lock.hpp"
+#include "chanfuzz/detail/tracking.hpp"
 #include "chanfuzz/detail/wait_queue.hpp"
 #include "chanfuzz/executor.hpp"
 
@@ -20,7 +21,7 @@ namespace detail {
 
 // Invariants (under lock): !locked => waiters is empty, except for a moment
 // after unlock() woke the first waiter and before it runs again.
-struct MutexState {
+struct MutexState : TrackedObject {
   explicit MutexState(SourceLocation where);
   mutable SpinLock lock;  // guards the fields below; never held across a wake
   bool locked = false;
@@ -31,7 +32,7 @@ struct MutexState {
 };
 
 // Invariants (under lock): counter >= 0; counter == 0 => waiters is empty.
-struct WaitGroupState {
+struct WaitGroupState : TrackedObject {
   explicit WaitGroupState(SourceLocation where);
   mutable SpinLock lock;  // guards the fields below; never held across a wake
   std::int64_t counter = 0;
@@ -88,6 +89,10 @@ class [[nodiscard]] LockOp : public PendingOp, public Blocker {
 
   bool attempt() override;
   void describe(std::vector<WaitObject>& out) const override;
+  bool references(std::vector<const detail::TrackedObject*>& out) const override {
+    out.push_back(state_.get());
+    return true;
+  }
   // unlock() woke this waiter: if it loses the race again, it waits first in line.
   void mark_woken() noexcept { woken_before_ = true; }
 
@@ -117,7 +122,7 @@ class Mutex {
   explicit Mutex(SourceLocation where = SourceLocation::current());
 
   LockOp lock(SourceLocation where = SourceLocation::current()) const {
-    return LockOp(state_, where);
+    return LockOp(state_.shared(), where);
   }
   // Unlocks. Any task may unlock, as in Go. Panics "sync: unlock of unlocked
   // mutex" if it is not locked.
@@ -125,13 +130,15 @@ class Mutex {
   // Locks if it is free; never blocks.
   bool try_lock(SourceLocation where = SourceLocation::current()) const;
   ScopedLockOp scoped(SourceLocation where = SourceLocation::current()) const {
-    return ScopedLockOp(state_, where);
+    return ScopedLockOp(state_.shared(), where);
   }
 
-  friend bool operator==(const Mutex& a, const Mutex& b) noexcept { return a.state_ == b.state_; }
+  friend bool operator==(const Mutex& a, const Mutex& b) noexcept {
+    return a.state_.get() == b.state_.get();
+  }
 
  private:
-  std::shared_ptr<detail::MutexState> state_;
+  detail::TrackedRef<detail::MutexState> state_;  // a registered handle (detail/tracking.hpp)
 };
 
 // co_await wg.wait(): blocks until the counter is zero
@@ -149,6 +156,10 @@ class [[nodiscard]] WaitGroupOp final : public PendingOp, public Blocker {
 
   bool attempt() override;
   void describe(std::vector<WaitObject>& out) const override;
+  bool references(std::vector<const detail::TrackedObject*>& out) const override {
+    out.push_back(state_.get());
+    return true;
+  }
 
  private:
   std::shared_ptr<detail::WaitGroupState> state_;
@@ -167,13 +178,13 @@ class WaitGroup {
   void add(std::int64_t n, SourceLocation where = SourceLocation::current()) const;
   void done(SourceLocation where = SourceLocation::current()) const { add(-1, where); }
   WaitGroupOp wait(SourceLocation where = SourceLocation::current()) const {
-    return WaitGroupOp(state_, where);
+    return WaitGroupOp(state_.shared(), where);
   }
   // The counter now (for tests and reports).
   std::int64_t count() const noexcept;
 
  private:
-  std::shared_ptr<detail::WaitGroupState> state_;
+  detail::TrackedRef<detail::WaitGroupState> state_;  // a registered handle (detail/tracking.hpp)
 };
 
 }  // namespace chanfuzz

@@ -49,7 +49,29 @@ void set_next_handle(std::coroutine_handle<> next) noexcept;
 // until one suspends without naming a successor. Executors call this.
 void resume_chain(std::coroutine_handle<> first);
 
+// Coroutine frames, allocated by the runtime so that online leak detection
+// knows where each lies (detail/tracking.hpp). Defined in task.cpp.
+void* allocate_frame(std::size_t size);
+void deallocate_frame(void* frame, std::size_t size) noexcept;
+struct PromiseBase;
+// Records in `promise` the frame that operator new just allocated on this
+// thread, if the promise lies inside it (a frame the compiler elided into
+// its caller's frame has none of its own: frame_size stays 0).
+void claim_frame(PromiseBase& promise) noexcept;
+
 struct PromiseBase {
+  PromiseBase() noexcept { claim_frame(*this); }
+  PromiseBase(const PromiseBase&) = delete;
+  PromiseBase& operator=(const PromiseBase&) = delete;
+
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    deallocate_frame(frame, size);
+  }
+
+  const void* frame = nullptr;  // this coroutine's frame, if the runtime allocated it
+  std::size_t frame_size = 0;
+
   std::coroutine_handle<> continuation;  // who awaits this task (null for a root task)
   std::exception_ptr exception;          // what escaped the body, if anything
 

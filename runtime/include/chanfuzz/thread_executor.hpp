@@ -39,6 +39,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -63,6 +64,12 @@ struct ThreadOptions {
                              // 0 stops at once, as a Go program exits with main
   double clock_speed = 1.0;  // the executor's clock runs this many times faster than the
                              // real one: 1000 makes sleep_for(1s) take 1 ms (stress runs)
+  // Online leak detection: run find_leaks() this often (real time) while the
+  // program runs; 0: only when find_leaks() is called.
+  std::chrono::nanoseconds leak_check_interval{};
+  // Called on the detector's thread with the tasks each periodic check newly
+  // found leaked. Empty: the report (ThreadExecutor::leak_report) goes to stderr.
+  std::function<void(const std::vector<TaskInfo>& leaked)> on_leak{};
 };
 
 struct ThreadRunResult {
@@ -72,6 +79,9 @@ struct ThreadRunResult {
   std::string message;          // panic: what escaped; deadlock, leak: a summary
   std::vector<TaskInfo> tasks;  // leaked, deadlocked or panicked tasks
   std::uint64_t tasks_spawned = 0;
+  // Every task online leak detection reported while the program ran, in the
+  // order found (their state as it was then).
+  std::vector<TaskInfo> leaked_while_running;
 };
 const char* thread_outcome_name(ThreadRunResult::Outcome outcome) noexcept;
 
@@ -90,6 +100,22 @@ class ThreadExecutor final : public Executor {
   ThreadRunResult run(Task<void> main);
 
   unsigned threads() const noexcept { return static_cast<unsigned>(workers_.size()); }
+
+  // Online leak detection (detail/tracking.hpp has the model): stops the
+  // workers at their next scheduling point, marks what running code can
+  // still reach, and returns the blocked tasks that nothing can ever wake
+  // and that no earlier call reported (each task is reported once). Errs
+  // only towards missing a leak: anything it cannot see (a handle on the
+  // heap, a timer, an operation it does not know) counts as reachable.
+  // Empty outside run(). Any thread but this executor's own workers (a
+  // chanfuzz::Panic there: it waits for them). If a worker does not reach
+  // a scheduling point within 200ms, the check gives up and finds nothing.
+  std::vector<TaskInfo> find_leaks() const;
+  // Every task reported leaked so far in this run.
+  std::vector<TaskInfo> leaks_found() const;
+  // "chanfuzz: leak: N tasks blocked forever while the program runs" and the
+  // tasks in the dump format; "" for none.
+  static std::string leak_report(const std::vector<TaskInfo>& leaked);
 
   // ---- Executor ----
   void spawn(Task<void> task, std::string name, SourceLocation where) override;
@@ -128,6 +154,10 @@ class ThreadExecutor final : public Executor {
   bool timer_due() const;  // reads the clock only when a timer is armed
   void park(Worker& worker);
   void stop(ThreadRunResult::Outcome outcome, std::string message, std::vector<TaskInfo> tasks);
+  void enter_step(Worker& worker);
+  void leave_step(Worker& worker);
+  std::vector<ThreadTask*> leaked_now() const;  // the world is stopped
+  void leak_monitor();
   std::vector<TaskInfo> live_task_infos() const;
   void teardown();
 
@@ -169,6 +199,20 @@ class ThreadExecutor final : public Executor {
   ThreadRunResult result_;
   bool ran_ = false;
   ThreadOptions options_;
+
+  // Online leak detection: find_leaks() stops the world with pause_; each
+  // worker is `active` while it takes or runs a task.
+  mutable std::mutex detect_mutex_;  // one detection at a time; guards in_run_, reported_
+  mutable std::atomic<bool> pause_{false};
+  mutable std::mutex pause_mutex_;  // with pause_cv_: workers wait for the end of a pause
+  mutable std::condition_variable pause_cv_;
+  bool in_run_ = false;                              // workers are up and find_leaks may stop them
+  mutable std::vector<TaskInfo> reported_;           // every task reported leaked, in order
+  mutable std::vector<std::uint64_t> reported_ids_;  // sorted
+  std::thread monitor_;                              // runs find_leaks() every leak_check_interval
+  std::mutex monitor_mutex_;                         // with monitor_cv_: ends the monitor
+  std::condition_variable monitor_cv_;
+  bool monitor_stop_ = false;
 };
 
 // Calls `visit` for every ThreadExecutor currently inside run(), in the
