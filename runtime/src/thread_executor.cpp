@@ -878,7 +878,8 @@ namespace {
 struct FrameRange {
   std::uintptr_t begin = 0;
   std::uintptr_t end = 0;
-  std::size_t task = 0;  // index into the detector's task list
+  std::size_t task = 0;        // index into the detector's task list
+  std::uintptr_t promise = 0;  // the promise inside it
 };
 
 // The task whose frames hold `address`, or npos: the heap, a global, a
@@ -890,6 +891,20 @@ std::size_t frame_owner(const std::vector<FrameRange>& frames, std::uintptr_t ad
   if (it == frames.begin()) return kNoTask;
   --it;
   return address < it->end ? it->task : kNoTask;
+}
+
+// A pointer to a frame's first byte (a coroutine handle) or to its promise
+// (the runtime's links between awaiting tasks): the executor's own, or a
+// stale copy the compiler left in a frame, never a way to a task's locals.
+// A pointer that is not word-aligned cannot lead to a handle either (it
+// contains pointers): the compiler's pointers to flags of the frame.
+bool is_runtime_link(const std::vector<FrameRange>& frames, std::uintptr_t address) {
+  if (address % alignof(void*) != 0) return true;
+  auto it = std::upper_bound(frames.begin(), frames.end(), address,
+                             [](std::uintptr_t a, const FrameRange& f) { return a < f.begin; });
+  if (it == frames.begin()) return false;
+  --it;
+  return address == it->begin || address == it->promise;
 }
 
 }  // namespace
@@ -904,6 +919,10 @@ read_word(std::uintptr_t at) {
   return *reinterpret_cast<const volatile std::uintptr_t*>(at);
 }
 
+static std::uintptr_t align_up(std::uintptr_t at) {
+  return (at + sizeof(void*) - 1) & ~(sizeof(void*) - 1);
+}
+
 // The marking. Called with the world stopped and registry_mutex_ held.
 std::vector<ThreadExecutor::ThreadTask*> ThreadExecutor::leaked_now() const {
   const std::size_t n = registry_.size();
@@ -916,7 +935,8 @@ std::vector<ThreadExecutor::ThreadTask*> ThreadExecutor::leaked_now() const {
     for (const detail::PromiseBase* p = &task->task.handle().promise(); p; p = p->child) {
       if (p->frame_size == 0) continue;  // elided into its caller's frame, which is listed
       auto begin = reinterpret_cast<std::uintptr_t>(p->frame);
-      frames.push_back(FrameRange{begin, begin + p->frame_size, i});
+      frames.push_back(
+          FrameRange{begin, begin + p->frame_size, i, reinterpret_cast<std::uintptr_t>(p)});
     }
   }
   std::sort(frames.begin(), frames.end(),
@@ -960,21 +980,25 @@ std::vector<ThreadExecutor::ThreadTask*> ThreadExecutor::leaked_now() const {
       holders[k].push_back(i);
     }
   }
-  for (std::size_t k = 0; k < objects.size(); ++k) {
-    const detail::TrackedObject& object = *objects[k];
-    long handles = 0;
-    object.for_each_handle([&](const detail::HandleNode& h) {
-      ++handles;
-      std::size_t owner = frame_owner(frames, reinterpret_cast<std::uintptr_t>(h.address()));
-      if (owner == kNoTask) {
-        reachable[k] = 1;
-      } else {
-        holders[k].push_back(owner);
+  // Handles in frames: their tags, found by reading every task's frames.
+  std::vector<long> in_frames(objects.size(), 0);
+  if (!objects.empty()) {
+    for (const FrameRange& range : frames) {
+      for (std::uintptr_t at = align_up(range.begin); at + sizeof(void*) <= range.end;
+           at += sizeof(void*)) {
+        const detail::TrackedObject* o = detail::tagged_object(read_word(at));
+        auto it = std::lower_bound(objects.begin(), objects.end(), o);
+        if (it == objects.end() || *it != o) continue;
+        std::size_t k = static_cast<std::size_t>(it - objects.begin());
+        ++in_frames[k];
+        holders[k].push_back(range.task);
       }
-    });
-    // References that are neither handles nor declared by a blocked
-    // operation: an operation in flight, a timer, a LockGuard, ...
-    if (object.reference_count() > handles + declared[k]) reachable[k] = 1;
+    }
+  }
+  // Every other reference (a handle anywhere else, an operation in flight,
+  // a timer, a LockGuard, ...) can be used by anyone.
+  for (std::size_t k = 0; k < objects.size(); ++k) {
+    if (objects[k]->reference_count() > in_frames[k] + declared[k]) reachable[k] = 1;
   }
 
   // Frames that running code may read through a pointer (a lambda that
@@ -989,10 +1013,12 @@ std::vector<ThreadExecutor::ThreadTask*> ThreadExecutor::leaked_now() const {
   auto scan = [&](std::size_t i) {
     for (std::size_t f : task_frames[i]) {
       const FrameRange& range = frames[f];
-      for (std::uintptr_t at = (range.begin + sizeof(void*) - 1) & ~(sizeof(void*) - 1);
-           at + sizeof(void*) <= range.end; at += sizeof(void*)) {
-        std::size_t owner = frame_owner(frames, read_word(at));
-        if (owner != kNoTask && owner != i && !live[owner] && !exposed[owner]) {
+      for (std::uintptr_t at = align_up(range.begin); at + sizeof(void*) <= range.end;
+           at += sizeof(void*)) {
+        const std::uintptr_t word = read_word(at);
+        std::size_t owner = frame_owner(frames, word);
+        if (owner != kNoTask && owner != i && !live[owner] && !exposed[owner] &&
+            !is_runtime_link(frames, word)) {
           exposed[owner] = 1;
           to_scan.push_back(owner);
         }
