@@ -89,7 +89,7 @@ case_schedule_finding_replays_identically() {
   ((min_status == 1)) || fail "the minimized trace: chanfuzz replay exited $min_status (expected 1)"
   [[ "$min_report" == "chanfuzz: leak: "* ]] || fail "the minimized trace does not leak: $min_report"
   local counts
-  counts="$(sed -n 's/^minimized: \([0-9]*\) decisions\{0,1\}, .*(from \([0-9]*\) decision.*$/\1 \2/p' <<<"$text")"
+  counts="$(sed -n 's/^minimized: \([0-9]*\) decisions\{0,1\}\( + [0-9]* by default\)\{0,1\}, .*(from \([0-9]*\) decision.*$/\1 \3/p' <<<"$text")"
   [[ -n "$counts" ]] || fail "the minimized: line does not give both decision counts"
   read -r small_count original_count <<<"$counts"
   ((small_count <= original_count)) ||
@@ -175,6 +175,62 @@ case_schedule_default_schedules_pass() {
   ((count > 0)) || fail "chanfuzz list printed no scenario"
   "$bin/schedule_fuzzer" "$scratch" >"$scratch/out" ||
     { cat "$scratch/out"; fail "a default schedule failed (report above)"; }
+}
+
+# Runs a fuzz target on an input file, or a folder of them, that must pass
+# (no finding).
+passes() {
+  local target="$1" input="$2" status=0
+  if [[ "$mode" == libfuzzer ]]; then
+    if [[ ! -d "$input" ]]; then
+      rm -rf "$scratch/input"
+      mkdir "$scratch/input"
+      cp "$input" "$scratch/input/"
+      input="$scratch/input"
+    fi
+    "$bin/$target" -runs=0 "$input" >"$scratch/out" 2>&1 || status=$?
+  else
+    "$bin/$target" "$input" >"$scratch/out" 2>&1 || status=$?
+  fi
+  ((status == 0)) || { cat "$scratch/out" >&2; fail "$target: $input did not pass (exit $status)"; }
+}
+
+# The planted bugs of the feedback benchmark (planted_scenarios.cpp): each
+# passes on its default schedule (no decision bytes), and
+# planted_ping_starvation fails, with its own assertion, on the schedule of
+# testdata/planted_ping_starvation (the parts win all ten stages: three
+# decisions per stage), but passes without the last decision of it (stage
+# 10's select falls back to the default, the ping) and with any one of its 30
+# decisions changed: the bug needs the whole sequence.
+case_planted_scenarios() {
+  export CHANFUZZ_FUZZ_SCENARIOS=planted_ping_starvation,planted_streak
+  local name
+  for name in planted_ping_starvation planted_streak; do
+    printf '%s\n' "$name" >"$scratch/default-$name"
+    passes schedule_fuzzer_planted "$scratch/default-$name"
+  done
+  local input="$testdata/planted_ping_starvation" text
+  text="$(finding_of schedule_fuzzer_planted "$input")"
+  [[ "$text" == "chanfuzz: assertion: the worker answered no ping during the whole job"* ]] ||
+    fail "not planted_ping_starvation's assertion: $text"
+  grep -q "^found by: schedule_fuzzer, scenario planted_ping_starvation, 30 decision bytes" \
+    <<<"$text" || fail "no 'found by: ... planted_ping_starvation, 30 decision bytes' line"
+  head -c -1 "$input" >"$scratch/one-decision-short"
+  passes schedule_fuzzer_planted "$scratch/one-decision-short"
+  # Each decision has two options: byte xor 1 takes the other one.
+  local bytes i j
+  read -r -a bytes <<<"$(tail -c 30 "$input" | od -An -v -tu1 | tr -s ' \n' ' ')"
+  ((${#bytes[@]} == 30)) || fail "testdata/planted_ping_starvation: not 30 decision bytes"
+  mkdir "$scratch/one-decision-changed"
+  for ((i = 0; i < 30; i++)); do
+    {
+      printf 'planted_ping_starvation\n'
+      for ((j = 0; j < 30; j++)); do
+        printf "\\x$(printf '%02x' $((j == i ? bytes[j] ^ 1 : bytes[j])))"
+      done
+    } >"$scratch/one-decision-changed/flip$i"
+  done
+  passes schedule_fuzzer_planted "$scratch/one-decision-changed"
 }
 
 # The replay build's command line: one-line errors, exit 2.
