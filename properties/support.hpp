@@ -124,8 +124,11 @@ inline std::string minimized_text(const Scenario& scenario, const Report& report
            count(small.decisions, "decision") + ", " + count(small.preemptions, "preemption") +
            ")\n";
   }
-  return "minimized: " + count(small.decisions, "decision") + ", " +
-         count(small.preemptions, "preemption") + " (from " +
+  std::string spelled = count(small.decisions, "decision");
+  if (small.default_tail_decisions > 0) {
+    spelled += " + " + std::to_string(small.default_tail_decisions) + " by default";
+  }
+  return "minimized: " + spelled + ", " + count(small.preemptions, "preemption") + " (from " +
          count(small.minimized_from_decisions, "decision") + ", " +
          count(small.minimized_from_preemptions, "preemption") + "), fails as " +
          failure_kind_name(small.kind) + ": " + small.summary + "\n  trace:  " + small.trace +
@@ -153,7 +156,7 @@ inline void print_replayed_interleaving(const Scenario& scenario) {
   if (verbose == nullptr || std::string_view(verbose) != "1") return;
   const Config config = apply_environment(Config{});
   if (config.strategy != "replay" || config.trace.empty()) return;
-  ReplayStrategy strategy(decode_trace(config.trace));
+  ReplayStrategy strategy(read_trace(config.trace));
   SimOptions options;
   options.seed = 0;
   options.max_steps = config.max_steps;

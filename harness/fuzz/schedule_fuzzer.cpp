@@ -123,7 +123,8 @@ constexpr std::uint64_t kMinimizeRuns = 2000;
 
 struct Minimized {
   std::string trace;
-  std::string line;  // "minimized: N decisions, P preemptions (from ...): cf1:...\n"
+  // "minimized: N decisions[ + M by default], P preemptions (from ...): cf1:...\n"
+  std::string line;
 };
 
 Minimized minimize_finding(const ScenarioInfo& scenario, const std::string& trace) {
@@ -140,12 +141,16 @@ Minimized minimize_finding(const ScenarioInfo& scenario, const std::string& trac
   auto count = [](std::uint64_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
   };
-  std::string line = "minimized: " + count(small.decisions, "decision", "decisions") + ", " +
-                     count(small.preemptions, "preemption", "preemptions") + " (from " +
-                     count(small.minimized_from_decisions, "decision", "decisions") + ", " +
-                     count(small.minimized_from_preemptions, "preemption", "preemptions") + "; " +
-                     count(small.runs, "candidate run", "candidate runs") + "): " + small.trace +
-                     "\n";
+  // "N decisions" spelled out in the trace, "+ M by default" its default tail took.
+  std::string spelled = count(small.decisions, "decision", "decisions");
+  if (small.default_tail_decisions > 0) {
+    spelled += " + " + std::to_string(small.default_tail_decisions) + " by default";
+  }
+  std::string line =
+      "minimized: " + spelled + ", " + count(small.preemptions, "preemption", "preemptions") +
+      " (from " + count(small.minimized_from_decisions, "decision", "decisions") + ", " +
+      count(small.minimized_from_preemptions, "preemption", "preemptions") + "; " +
+      count(small.runs, "candidate run", "candidate runs") + "): " + small.trace + "\n";
   return {small.trace, std::move(line)};
 }
 

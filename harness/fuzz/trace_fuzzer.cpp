@@ -1,4 +1,4 @@
-// trace_fuzzer: arbitrary strings into decode_trace() and replay().
+// trace_fuzzer: arbitrary strings into read_trace() and replay().
 //
 // Input:
 //   byte 0    bit 0: 0 = the rest is the trace text as is ("cf1:..." or
@@ -11,11 +11,11 @@
 //   rest      the text or the payload
 //
 // Properties (a finding aborts with a report):
-//   - decode_trace() returns decisions with options >= 2 and value < options,
-//     or throws TraceError whose message starts "malformed trace: "; nothing
-//     else, never a crash;
+//   - read_trace() returns decisions with options >= 2 and value < options
+//     (and a plain end or a default tail), or throws TraceError whose message
+//     starts "malformed trace: "; nothing else, never a crash;
 //   - a trace it accepts encodes back to the same string (the format has one
-//     spelling per run);
+//     spelling per run and end);
 //   - replay() of an accepted trace returns a report (never throws): either
 //     `diverged`, or a run that used every decision, whose report carries the
 //     same trace; the report renders as text and JSON.
@@ -84,9 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view raw(reinterpret_cast<const char*>(rest.data()), rest.size());
   const std::string trace = (selector & 1) ? detail::frame_trace_payload(raw) : std::string(raw);
 
-  std::vector<Decision> decisions;
+  Trace decoded;
   try {
-    decisions = decode_trace(trace);
+    decoded = read_trace(trace);
   } catch (const TraceError& e) {
     if (std::string_view(e.what()).rfind("malformed trace: ", 0) != 0) {
       finding("TraceError without the \"malformed trace: \" prefix: " + std::string(e.what()),
@@ -94,17 +94,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
   } catch (...) {
-    finding("decode_trace threw " + describe_current_exception(), trace, nullptr, input);
+    finding("read_trace threw " + describe_current_exception(), trace, nullptr, input);
   }
+  const std::vector<Decision>& decisions = decoded.decisions;
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     const Decision& d = decisions[i];
     if (d.options < 2 || d.value >= d.options || static_cast<unsigned>(d.kind) > 3) {
-      finding("decode_trace accepted decision " + std::to_string(i) + " with value " +
+      finding("read_trace accepted decision " + std::to_string(i) + " with value " +
                   std::to_string(d.value) + " of " + std::to_string(d.options) + " options",
               trace, nullptr, input);
     }
   }
-  if (std::string again = encode_trace(decisions); again != trace) {
+  if (std::string again = encode_trace(decisions, decoded.end); again != trace) {
     finding("the accepted trace encodes back differently: " + again, trace, nullptr, input);
   }
   if (!scenario) return 0;

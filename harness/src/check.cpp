@@ -558,7 +558,7 @@ Report replay(Scenario scenario, std::string_view trace) {
 
 Report replay(Scenario scenario, std::string_view trace, std::string_view name) {
   if (!scenario) throw std::invalid_argument("replay: the scenario is empty");
-  ReplayStrategy strategy(decode_trace(trace));
+  ReplayStrategy strategy(read_trace(trace));
   Config config = apply_environment(Config{});
   SimOptions options;
   options.seed = 0;
@@ -581,11 +581,12 @@ Report replay(Scenario scenario, std::string_view trace, std::string_view name) 
                      std::to_string(result.decisions.size() + strategy.unused());
     result.tasks.clear();
   }
-  if (result.outcome != RunOutcome::ok) {
-    fill(report, result);
-    if (report.kind == FailureKind::diverged) report.trace = std::string(trace);
-  } else {
-    report.trace = std::string(trace);
+  if (result.outcome != RunOutcome::ok) fill(report, result);
+  // The trace as given: a run that fits a plain trace records exactly it (a
+  // trace has one spelling), and a trace with a default tail stays short.
+  report.trace = std::string(trace);
+  if (report.kind != FailureKind::diverged) {
+    report.default_tail_decisions = strategy.default_tail_decisions();
   }
   if (config.max_steps != Config{}.max_steps) report.max_steps = config.max_steps;
   report.elapsed_s =

@@ -27,29 +27,30 @@ struct Directive {
   std::uint64_t task = 0;    // by_task: the task to run (0: the clock option)
 };
 
-// The candidate's shape, smaller first.
+// The candidate's shape, smaller first: the decisions its trace must spell
+// out (up to the last one that differs from default_choice(); a default
+// tail takes the rest), then all decisions of its run, its preemptions, and
+// its choices that differ from the default.
 struct Size {
+  std::size_t spelled = 0;
   std::size_t decisions = 0;
   std::size_t preemptions = 0;
-  std::size_t deviations = 0;  // choices that differ from the default
+  std::size_t deviations = 0;
   friend auto operator<=>(const Size&, const Size&) = default;
 };
 
-// Which runnable task a default choice runs when the current one cannot go
-// on: the oldest, or the newest (it tends to run a task a step just made
-// runnable, which sometimes needs fewer decisions).
-enum class Policy : std::uint8_t { lowest_id, highest_id };
-
 // Runs a candidate: each decision follows its directive when the directive
 // fits (same kind, a task that can run, a value below the options), else
-// takes the default: the current task goes on, else the runnable task the
-// policy names; option 0 of the other kinds; never the clock option. It
-// records what it did, by task, so that a kept candidate's directives still
-// name the same tasks when earlier decisions change.
+// takes default_choice() (trace.hpp: the current task goes on, else the
+// runnable task with the lowest id; option 0 of the other kinds; never the
+// clock option), and so does every decision past the directives: what a
+// default tail replays. It records what it did, by task, so that a kept
+// candidate's directives still name the same tasks when earlier decisions
+// change, and where its last choice other than the default was: the trace
+// spells out the decisions up to there.
 class GuidedStrategy final : public Strategy {
  public:
-  GuidedStrategy(const std::vector<Directive>& directives, Policy policy)
-      : directives_(directives), policy_(policy) {}
+  explicit GuidedStrategy(const std::vector<Directive>& directives) : directives_(directives) {}
 
   std::string name() const override { return "minimize"; }
   void begin_run(std::uint64_t) override {
@@ -59,14 +60,7 @@ class GuidedStrategy final : public Strategy {
   }
 
   std::uint64_t choose(const DecisionPoint& point) override {
-    std::uint64_t fallback = 0;
-    if (point.kind == DecisionKind::task) {
-      if (point.current) {
-        fallback = point.runnable.size();
-      } else if (policy_ == Policy::highest_id) {
-        fallback = point.runnable.size() - 1;
-      }
-    }
+    const std::uint64_t fallback = default_choice(point);
     std::uint64_t value = fallback;
     if (next_ < directives_.size()) value = follow(directives_[next_], point, fallback);
     ++next_;
@@ -76,7 +70,10 @@ class GuidedStrategy final : public Strategy {
       done.task = task ? task->id : 0;
       if (!task || (point.current && task != point.current)) ++size_.preemptions;
     }
-    if (value != fallback) ++size_.deviations;
+    if (value != fallback) {
+      ++size_.deviations;
+      size_.spelled = next_;  // this decision and all before it
+    }
     recorded_.push_back(done);
     ++size_.decisions;
     return value;
@@ -101,7 +98,6 @@ class GuidedStrategy final : public Strategy {
   }
 
   const std::vector<Directive>& directives_;
-  Policy policy_;
   std::size_t next_ = 0;
   std::vector<Directive> recorded_;
   Size size_;
@@ -134,10 +130,12 @@ class Minimizer {
   Minimizer(const Scenario& scenario, const MinimizeOptions& options, std::uint64_t max_steps)
       : scenario_(scenario), options_(options), max_steps_(max_steps) {}
 
-  // Runs a candidate; keeps it when it fails the same way and is smaller.
+  // Runs a candidate; keeps it when it fails the same way, is smaller, and
+  // its run takes no more decisions than the first candidate's (the trace
+  // given): a shorter trace is not bought with a longer run.
   bool attempt(const std::vector<Directive>& candidate) {
     ++runs_;
-    GuidedStrategy strategy(candidate, policy_);
+    GuidedStrategy strategy(candidate);
     SimOptions sim_options;
     sim_options.seed = 0;
     sim_options.max_steps = max_steps_;
@@ -149,8 +147,10 @@ class Minimizer {
     }
     if (signature_of(failure_kind(result.outcome), result.tasks) != target_) return false;
     if (have_best_ && !(strategy.size() < best_size_)) return false;
+    if (have_best_ && strategy.size().decisions > max_decisions_) return false;
     best_ = strategy.recorded();
     best_size_ = strategy.size();
+    if (!have_best_) max_decisions_ = best_size_.decisions;
     best_decisions_ = std::move(result.decisions);
     have_best_ = true;
     return true;
@@ -164,25 +164,23 @@ class Minimizer {
     return elapsed >= options_.time_budget_s;
   }
 
-  // ddmin-style passes: remove chunks of directives, then set chunks to the
-  // default, halving the chunk size; then try each other option of each
-  // decision (a local search the chunks cannot do). Start over while
-  // anything shrinks; then once more with the other default policy.
+  // Rounds, while anything shrinks: the shortest prefix of the directives
+  // that fails the same way with the default after it (a trace cut into a
+  // default tail); ddmin-style passes that remove chunks of directives, then
+  // set chunks to the default, halving the chunk size; and, when those find
+  // nothing, each other option of each decision (a local search the chunks
+  // cannot do).
   void shrink() {
-    for (Policy policy : {Policy::lowest_id, Policy::highest_id}) {
-      policy_ = policy;
-      if (policy != Policy::lowest_id && !attempt_as_is()) continue;
-      bool progress = true;
-      while (progress && !spent()) {
-        progress = false;
-        for (std::size_t chunk = std::max<std::size_t>(best_.size() / 2, 1); chunk >= 1 && !spent();
-             chunk /= 2) {
-          progress = pass(chunk, /*remove=*/true) || progress;
-          progress = pass(chunk, /*remove=*/false) || progress;
-          if (chunk == 1) break;
-        }
-        if (!progress) progress = alternatives();
+    bool progress = true;
+    while (progress && !spent()) {
+      progress = truncate();
+      for (std::size_t chunk = std::max<std::size_t>(best_.size() / 2, 1); chunk >= 1 && !spent();
+           chunk /= 2) {
+        progress = pass(chunk, /*remove=*/true) || progress;
+        progress = pass(chunk, /*remove=*/false) || progress;
+        if (chunk == 1) break;
       }
+      if (!progress) progress = alternatives();
     }
   }
 
@@ -193,12 +191,15 @@ class Minimizer {
   std::uint64_t runs() const { return runs_; }
 
  private:
-  // The best candidate under the current policy (its directives name every
-  // decision, so only a run that goes past them sees the policy).
-  bool attempt_as_is() {
-    std::vector<Directive> same = best_;
-    bool kept = attempt(same);
-    return kept || have_best_;
+  // The directives cut after k decisions, k = 0, 1, ... below the decisions
+  // the best run spells out: the first k that still fails the same way.
+  bool truncate() {
+    for (std::size_t k = 0; k < best_size_.spelled && k < best_.size() && !spent(); ++k) {
+      std::vector<Directive> candidate(best_.begin(),
+                                       best_.begin() + static_cast<std::ptrdiff_t>(k));
+      if (attempt(candidate)) return true;
+    }
+    return false;
   }
 
   // Each decision in turn, each other option (up to 8 of them).
@@ -262,7 +263,6 @@ class Minimizer {
 
   const Scenario& scenario_;
   MinimizeOptions options_;
-  Policy policy_ = Policy::lowest_id;
   std::uint64_t max_steps_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   Signature target_;
@@ -270,6 +270,7 @@ class Minimizer {
   Size best_size_;
   std::vector<Decision> best_decisions_;
   bool have_best_ = false;
+  std::size_t max_decisions_ = 0;  // the first run's decisions: no kept run is longer
   std::uint64_t runs_ = 0;
 };
 
@@ -277,7 +278,10 @@ class Minimizer {
 
 Report minimize(const Scenario& scenario, std::string_view trace, MinimizeOptions options) {
   if (!scenario) throw std::invalid_argument("minimize: the scenario is empty");
-  std::vector<Decision> decisions = decode_trace(trace);  // TraceError when malformed
+  // TraceError when malformed. A trace with a default tail (minimize()'s own
+  // output) is fine: its run is the first candidate's, whose directives
+  // end where the trace's decisions do and which takes the default after.
+  std::vector<Decision> decisions = decode_trace(trace);
   Report original = replay(scenario, trace, options.name);
   if (original.kind == FailureKind::diverged) {
     throw std::invalid_argument("the trace does not fit the scenario: " + original.summary);
@@ -302,14 +306,27 @@ Report minimize(const Scenario& scenario, std::string_view trace, MinimizeOption
   const Size original_size = minimizer.size();
   minimizer.shrink();
 
-  std::string minimized = encode_trace(minimizer.decisions());
+  // The decisions up to the last one that differs from default_choice(),
+  // and a default tail when the run goes on past them (else a plain trace).
+  const Size size = minimizer.size();
+  std::vector<Decision> spelled(
+      minimizer.decisions().begin(),
+      minimizer.decisions().begin() + static_cast<std::ptrdiff_t>(size.spelled));
+  std::string minimized = encode_trace(
+      spelled, size.spelled < size.decisions ? TraceEnd::default_tail : TraceEnd::exact);
   Report report = replay(scenario, minimized, options.name);
+  if (signature_of(report.kind, report.tasks) != signature_of(original.kind, original.tasks)) {
+    throw std::invalid_argument(
+        "the minimized trace does not fail the same way when replayed (does the scenario depend "
+        "on something outside the simulator?): " +
+        std::string(failure_kind_name(report.kind)) + ": " + report.summary);
+  }
   report.runs = minimizer.runs();
   report.minimized_from = std::string(trace);
-  report.minimized_from_decisions = original_size.decisions;
+  report.minimized_from_decisions = decisions.size();
   report.minimized_from_preemptions = original_size.preemptions;
-  report.decisions = minimizer.size().decisions;
-  report.preemptions = minimizer.size().preemptions;
+  report.decisions = size.spelled;
+  report.preemptions = size.preemptions;
   return report;
 }
 

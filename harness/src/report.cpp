@@ -138,7 +138,12 @@ std::string Report::text() const {
   if (!tasks.empty()) out << "\n";
   for (const TaskInfo& task : tasks) write_task(out, task);
   if (tasks.empty()) out << "\n";
-  if (strategy == "replay") {
+  if (strategy == "replay" && default_tail_decisions > 0) {
+    out << fmt::format("seed:     (replayed from the trace, then {} by its default tail)\n",
+                       default_tail_decisions == 1
+                           ? std::string("1 decision")
+                           : fmt::format("{} decisions", default_tail_decisions));
+  } else if (strategy == "replay") {
     out << "seed:     (replayed from the trace)\n";
   } else if (systematic) {
     out << fmt::format("schedule: {} of the search (strategy {}; the trace replays it)\n",
@@ -151,11 +156,17 @@ std::string Report::text() const {
     auto count = [](std::uint64_t n, const char* one, const char* many) {
       return fmt::format("{} {}", n, n == 1 ? one : many);
     };
-    out << fmt::format(
-        "minimized: {}, {} (from {}, {}: {})\n", count(decisions, "decision", "decisions"),
-        count(preemptions, "preemption", "preemptions"),
-        count(minimized_from_decisions, "decision", "decisions"),
-        count(minimized_from_preemptions, "preemption", "preemptions"), minimized_from);
+    // "9 decisions" or, with a default tail, "4 decisions + 5 by default"
+    // (the trace spells out 4, its run takes 9).
+    std::string spelled = count(decisions, "decision", "decisions");
+    if (default_tail_decisions > 0) {
+      spelled += fmt::format(" + {} by default", default_tail_decisions);
+    }
+    out << fmt::format("minimized: {}, {} (from {}, {}: {})\n", spelled,
+                       count(preemptions, "preemption", "preemptions"),
+                       count(minimized_from_decisions, "decision", "decisions"),
+                       count(minimized_from_preemptions, "preemption", "preemptions"),
+                       minimized_from);
   }
   out << fmt::format("replay:   {}\n", replay_command());
   return out.str();
@@ -231,6 +242,7 @@ std::string Report::json() const {
                         {"from_decisions", minimized_from_decisions},
                         {"from_preemptions", minimized_from_preemptions},
                         {"decisions", decisions},
+                        {"default_tail_decisions", default_tail_decisions},
                         {"preemptions", preemptions}};
   }
   return out.dump(2);

@@ -1,11 +1,14 @@
-// The trace format, version 1.
+// The trace format, versions 1 and 2.
 //
 // Grammar (ABNF, RFC 5234):
 //
 //   trace     = "cf1:" payload-b64       ; the payload in base64url (RFC 4648 §5),
 //                                        ; alphabet A-Z a-z 0-9 - _, no padding
 //   payload   = version *decision checksum
-//   version   = %x01
+//   version   = %x01                     ; plain: the decisions are the whole run
+//             / %x02                     ; default tail: after the last decision,
+//                                        ; the run takes default_choice() at every
+//                                        ; decision (trace.hpp)
 //   checksum  = 4OCTET                   ; FNV-1a (32 bits, little endian) of
 //                                        ; version and decisions: a pasted
 //                                        ; trace that lost or changed a
@@ -20,19 +23,26 @@
 //
 // The decisions appear in the order the run made them. options >= 2 (a
 // choice with one option is not a decision and is not recorded).
+//
+// Version 2 came with minimize()'s shorter traces; version 1 traces keep
+// their meaning exactly (a replay that runs past them diverges), and what a
+// run records is always version 1. The text prefix stays "cf1:": it names
+// the framing (base64url, checksum), the version byte names the payload.
 #include "chanfuzz/trace.hpp"
 
 #include <array>
 #include <cstdint>
 #include <cstdio>
 #include <sstream>
+#include <utility>
 
 namespace chanfuzz {
 
 namespace {
 
 constexpr std::string_view kPrefix = "cf1:";
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kPlain = 1;        // version byte: TraceEnd::exact
+constexpr std::uint8_t kDefaultTail = 2;  // version byte: TraceEnd::default_tail
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 void put_varint(std::string& out, std::uint64_t v) {
@@ -152,10 +162,10 @@ std::string detail::frame_trace_payload(std::string_view payload) {
   return std::string(kPrefix) + base64url(bytes);
 }
 
-std::string encode_trace(const std::vector<Decision>& decisions) {
+std::string encode_trace(const std::vector<Decision>& decisions, TraceEnd end) {
   std::string bytes;
   bytes.reserve(1 + decisions.size() * 2);
-  bytes.push_back(static_cast<char>(kVersion));
+  bytes.push_back(static_cast<char>(end == TraceEnd::default_tail ? kDefaultTail : kPlain));
   for (const Decision& d : decisions) {
     put_varint(bytes, d.options * 4 + static_cast<std::uint64_t>(d.kind));
     put_varint(bytes, d.value);
@@ -163,7 +173,7 @@ std::string encode_trace(const std::vector<Decision>& decisions) {
   return detail::frame_trace_payload(bytes);
 }
 
-std::vector<Decision> decode_trace(std::string_view trace) {
+Trace read_trace(std::string_view trace) {
   if (trace.substr(0, kPrefix.size()) != kPrefix) {
     if (trace.size() > 2 && trace.substr(0, 2) == "cf" &&
         trace.find(':') != std::string_view::npos) {
@@ -174,9 +184,10 @@ std::vector<Decision> decode_trace(std::string_view trace) {
   }
   std::string bytes = unbase64url(trace.substr(kPrefix.size()));
   if (bytes.empty()) fail("it is empty after \"cf1:\"");
-  if (static_cast<std::uint8_t>(bytes[0]) != kVersion) {
-    fail("its version byte is " + std::to_string(static_cast<std::uint8_t>(bytes[0])) +
-         ", expected 1");
+  const auto version = static_cast<std::uint8_t>(bytes[0]);
+  if (version != kPlain && version != kDefaultTail) {
+    fail("its version byte is " + std::to_string(version) +
+         ", expected 1 (plain) or 2 (with a default tail)");
   }
   if (bytes.size() < 5) fail("it is too short to hold a version and a checksum");
   std::string_view body(bytes.data(), bytes.size() - 4);
@@ -186,10 +197,11 @@ std::vector<Decision> decode_trace(std::string_view trace) {
               << (8 * i);
   }
   if (stored != fnv1a(body)) fail("its checksum does not match (a character was lost or changed)");
-  std::vector<Decision> out;
+  Trace out;
+  out.end = version == kDefaultTail ? TraceEnd::default_tail : TraceEnd::exact;
   Reader reader(body);
   while (!reader.done()) {
-    std::size_t index = out.size();
+    std::size_t index = out.decisions.size();
     std::uint64_t header = reader.varint("header", index);
     std::uint64_t value = reader.varint("value", index);
     Decision d;
@@ -204,9 +216,13 @@ std::vector<Decision> decode_trace(std::string_view trace) {
       fail("decision " + std::to_string(index) + " takes option " + std::to_string(d.value) +
            " of " + std::to_string(d.options));
     }
-    out.push_back(d);
+    out.decisions.push_back(d);
   }
   return out;
+}
+
+std::vector<Decision> decode_trace(std::string_view trace) {
+  return std::move(read_trace(trace).decisions);
 }
 
 }  // namespace chanfuzz

@@ -358,12 +358,20 @@ case_minimize_shortens_a_failing_trace() {
   chanfuzz minimize pipeline_leak --trace "$original"
   expect_status 1
   expect_out "chanfuzz: leak:"
-  expect_out_line "^minimized: [0-9]+ decisions?, [0-9]+ preemptions? \(from [0-9]+ decisions?, [0-9]+ preemptions?: $original\)"
+  expect_out_line "^minimized: [0-9]+ decisions?( \+ [0-9]+ by default)?, [0-9]+ preemptions? \(from [0-9]+ decisions?, [0-9]+ preemptions?: $original\)"
   minimized="$(report_trace)"
   [[ -n "$minimized" && "$minimized" != "$original" ]] || fail "no shorter trace"
+  # The printed trace (here with a default tail) replays to the same report,
+  # less the minimized: line; --verbose shows the same run.
+  grep -v '^minimized: ' "$work/out" >"$work/minimized-report"
   chanfuzz replay pipeline_leak --trace "$minimized"
   expect_status 1
   expect_out "chanfuzz: leak:"
+  expect_out "seed:     (replayed from the trace, then "
+  diff "$work/minimized-report" "$work/out" >&2 || fail "the replay's report differs"
+  chanfuzz replay pipeline_leak --trace "$minimized" --verbose
+  expect_status 1
+  [[ ! -s "$work/err" ]] || fail "replay --verbose complained: $(cat "$work/err")"
   chanfuzz minimize pipeline_leak --trace "$original" --json
   expect_status 1
   python3 - "$work/out" <<'PY' || fail "the JSON minimized block is not as expected"
@@ -372,6 +380,7 @@ report = json.load(open(sys.argv[1]))
 m = report["minimized"]
 assert report["category"] == "leak", report["category"]
 assert m["decisions"] <= m["from_decisions"] and m["preemptions"] <= m["from_preemptions"], m
+assert m["decisions"] + m["default_tail_decisions"] <= m["from_decisions"], m
 PY
 }
 case_minimize_bad_usage() {

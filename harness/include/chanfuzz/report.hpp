@@ -79,8 +79,13 @@ struct Report {
   std::string minimized_from;
   std::uint64_t minimized_from_decisions = 0;
   std::uint64_t minimized_from_preemptions = 0;
-  std::uint64_t decisions = 0;    // of `trace`, when minimized
-  std::uint64_t preemptions = 0;  // of `trace`, when minimized
+  std::uint64_t decisions = 0;    // of `trace` (spelled out in it), when minimized
+  std::uint64_t preemptions = 0;  // of `trace`'s run, when minimized
+
+  // A replayed trace with a default tail (trace.hpp): the decisions its run
+  // took from the tail, after the ones the trace spells out. The run made
+  // decisions + default_tail_decisions in all (minimize()), 0 otherwise.
+  std::uint64_t default_tail_decisions = 0;
 
   // The command that replays the failing run.
   std::string replay_command() const;
