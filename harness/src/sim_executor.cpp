@@ -279,10 +279,16 @@ bool SimExecutor::schedule_point(const char* operation, SourceLocation where,
 }
 
 void SimExecutor::poll_point(const char* operation, SourceLocation where) {
+  poll_point_on(operation, where, 0);
+}
+
+void SimExecutor::poll_point_on(const char* operation, SourceLocation where, std::uint64_t object) {
   if (!current_) return;  // timer callbacks, teardown
   current_->blocked_at = where;
   count_step();
-  if (options_.observer) notify(SimEvent::Kind::operation, current_, operation, where);
+  if (options_.observer) {
+    notify(SimEvent::Kind::operation, current_, operation, where, nullptr, 0, object);
+  }
   if (stop_ != Stop::none) throw RunStopped{};
 }
 
@@ -390,7 +396,8 @@ void SimExecutor::advance_clock() {
 }
 
 void SimExecutor::notify(SimEvent::Kind kind, const TaskRecord* task, const char* operation,
-                         SourceLocation where, const Blocker* subject, std::uint64_t other) {
+                         SourceLocation where, const Blocker* subject, std::uint64_t other,
+                         std::uint64_t object) {
   SimEvent event;
   event.kind = kind;
   event.step = step_;
@@ -402,6 +409,7 @@ void SimExecutor::notify(SimEvent::Kind kind, const TaskRecord* task, const char
   event.where = where;
   event.subject = subject;
   event.other = other;
+  event.object = object;
   event.now = now_;
   options_.observer(event);
 }

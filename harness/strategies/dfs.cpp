@@ -49,17 +49,47 @@
 // channel, mutex or wait group) the other reads or writes. Footprints are
 // observed, not predicted: the strategy watches the run (SimEvent) and
 // describes each operation's objects just before it runs. A send, a receive
-// that takes a value, a lock, any operation that blocks (it queues a waiter)
-// writes; a receive from a closed, drained channel, a wait on a zero wait
-// group and the cases a select checks but does not take only read. Which
-// case a select takes follows from the readiness of its cases, which needs
-// their directions: Blocker::describe() does not give them, so the strategy
-// learns them per select site, from the waiter counts the first time a
-// select there blocks (until then its cases all count as writes). A task
-// woken by a segment adds what it waited on as writes. A segment's footprint
-// is "everything" when it holds an operation whose object the executor does
-// not name (close, try_send, try_recv, Unlock, TryLock, WaitGroup.Add/Done:
-// poll points), a clock jump or a timer decision.
+// that takes a value, a lock, a close, WaitGroup.Add/Done, Unlock and
+// TryLock (poll points that name their object) write; a receive from a
+// closed, drained channel, a wait on a zero wait group and the cases a
+// select checks but does not take only read. Which case a select takes
+// follows from the readiness of its cases, which needs their directions:
+// Blocker::describe() does not give them, so the strategy learns them per
+// select site, from the waiter counts the first time a select there blocks
+// (until then its cases all count as writes). A segment's footprint is
+// "everything" when it holds an operation whose object the executor does
+// not name (try_send, try_recv; a close of a channel made outside an
+// executor), a clock jump or a timer decision.
+//
+// Queues of waiters: an operation that blocks reads what decides its
+// readiness and *appends* a waiter to its channel's queue for its
+// direction; a task woken by a segment has its waiters in its other cases
+// *withdrawn* (a select's losing cases; the woken case is written by the
+// waking operation itself, or by the close). Appends and withdrawals
+// commute with each other: in either order the queue holds the same
+// waiters, in another order. They conflict with every read and write of
+// the same queue (a readiness check sees whether a waiter is there). The
+// order of a queue matters only when an operation takes its first waiter
+// while two or more wait, as Go's FIFO queues decide who is served: a done
+// channel that is only ever closed never has that. The search is
+// optimistic about it: it counts appends to a queue as commuting until a
+// run takes a waiter from that queue with two or more waiting (the waiter
+// counts of the taking operation's description say so); that run marks the
+// queue's channel creation site as ordered (appends there count as writes
+// from then on) and the search starts over, dropping what it pruned. A
+// pruned schedule and the explored one it stands for differ only in the
+// order of such queues, up to the first time a waiter is taken from one of
+// them with two waiting, and that happens at the same point in both: so a
+// search that completes without a restart has covered every schedule.
+// try_send and try_recv may take waiters without the strategy seeing the
+// counts: the first one met makes every queue ordered (and restarts).
+//
+// What is not merged: the two arrival orders of an unbuffered rendezvous
+// (one sender, one receiver). Both reach the same hand-off, but the task
+// that arrives second completes it and runs on while the other is only
+// woken; under a preemption bound that is a different set of schedules
+// (dfs_reduction_test.cpp has a program whose failure needs one order at
+// dfs:0), so the reads of a readiness check keep them apart.
 //
 // Some state changes with no operation the executor sees: cancelling a
 // Context closes its done channel, an after() timer fills its channel, a
@@ -82,6 +112,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -104,6 +135,9 @@ constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
 constexpr std::uint64_t kSpawnKey = std::uint64_t{15} << 60;  // the task table
 constexpr std::uint64_t kValues = 0, kReceivers = 1, kSenders = 2;
 constexpr std::uint64_t base_key(std::uint64_t key) { return key & ~std::uint64_t{3}; }
+constexpr std::uint64_t object_key(WaitObject::Kind kind, std::uint64_t id) {
+  return ((static_cast<std::uint64_t>(kind) + 1) << 60) | (id << 2);
+}
 
 // Objects whose state may change without an operation the executor sees.
 bool changes_unseen(const WaitObject& object) {
@@ -122,6 +156,7 @@ struct Obj {
   bool closed = false;    // a mutex: locked
   bool unseen = false;    // changes_unseen()
   std::size_t length = 0, capacity = 0, senders = 0, receivers = 0;
+  SourceLocation site;  // where the object was made
 };
 
 // What an operation acts on, in case order for a select. `global`: an
@@ -141,13 +176,14 @@ Objects describe_objects(const Blocker* op) {
     Obj obj;
     if (!object.nil) {
       if (object.id == 0) out.global = true;
-      obj.key = ((static_cast<std::uint64_t>(object.kind) + 1) << 60) | (object.id << 2);
+      obj.key = object_key(object.kind, object.id);
       obj.closed = object.closed;
       obj.unseen = changes_unseen(object);
       obj.length = object.length;
       obj.capacity = object.capacity;
       obj.senders = object.senders;
       obj.receivers = object.receivers;
+      obj.site = object.created_at;
       out.has_unseen = out.has_unseen || obj.unseen;
     }
     out.objects.push_back(obj);
@@ -211,12 +247,14 @@ bool intersect(const std::vector<std::uint64_t>& a, const std::vector<std::uint6
   return false;
 }
 
-// What a segment did: objects it wrote and read (sorted keys), or
-// everything. Some poll points do not name their object: Unlock and TryLock
-// then count as writing every mutex, Add/Done every wait group. A close
-// (`closes`) writes the channels found closed after it among those the
-// live tasks' operations name (`close_scope`, see finish_segment()); what it
-// did to any other channel is unknown.
+// What a segment did: objects it wrote and read, queues it appended waiters
+// to or withdrew them from (sorted keys), or everything. Poll points name
+// their object (SimEvent::object) except on objects made outside an
+// executor (id 0): Unlock and TryLock then count as writing every mutex,
+// Add/Done every wait group, and a close (`closes`) writes the channels
+// found closed after it among those the live tasks' operations name
+// (`close_scope`, see finish_segment()); what it did to any other channel
+// is unknown.
 struct Footprint {
   bool global = false;
   bool closes = false;
@@ -224,10 +262,14 @@ struct Footprint {
   bool any_wait_group = false;
   std::vector<std::uint64_t> writes;
   std::vector<std::uint64_t> reads;
+  std::vector<std::uint64_t> appends;      // waiters queued (a queue part of a channel)
+  std::vector<std::uint64_t> withdraws;    // waiters made stale (a woken select's other cases)
   std::vector<std::uint64_t> close_scope;  // with `closes`: the channels it is known for
 
   void write(std::uint64_t key) { insert_sorted(writes, key); }
   void read(std::uint64_t key) { insert_sorted(reads, key); }
+  void append(std::uint64_t key) { insert_sorted(appends, key); }
+  void withdraw(std::uint64_t key) { insert_sorted(withdraws, key); }
   void write_object(std::uint64_t key) {  // every part of it
     for (std::uint64_t part : {kValues, kReceivers, kSenders}) write(base_key(key) | part);
   }
@@ -246,11 +288,13 @@ struct Footprint {
     any_wait_group = any_wait_group || other.any_wait_group;
     for (std::uint64_t key : other.writes) write(key);
     for (std::uint64_t key : other.reads) read(key);
+    for (std::uint64_t key : other.appends) append(key);
+    for (std::uint64_t key : other.withdraws) withdraw(key);
   }
   // Every channel it acted on (base keys).
   std::vector<std::uint64_t> channels() const {
     std::vector<std::uint64_t> out;
-    for (const auto* keys : {&writes, &reads}) {
+    for (const auto* keys : {&writes, &reads, &appends, &withdraws}) {
       for (std::uint64_t key : *keys) {
         if (is_channel(key)) insert_sorted(out, base_key(key));
       }
@@ -272,8 +316,24 @@ struct Footprint {
         (other.any_wait_group && touches(WaitObject::Kind::wait_group))) {
       return true;
     }
-    return intersect(writes, other.writes) || intersect(writes, other.reads) ||
-           intersect(reads, other.writes);
+    if (intersect(writes, other.writes) || intersect(writes, other.reads) ||
+        intersect(reads, other.writes)) {
+      return true;
+    }
+    // Queueing a waiter and withdrawing one change what a readiness check
+    // sees, and a write (taking a waiter, closing) sees them; but two
+    // appends, two withdrawals, or one of each commute: they change only the
+    // order of a queue, which only taking a waiter from it observes (see
+    // `ordered_queues_` in DfsStrategy).
+    for (const auto* mine : {&appends, &withdraws}) {
+      for (const auto* theirs : {&other.writes, &other.reads}) {
+        if (intersect(*mine, *theirs)) return true;
+      }
+    }
+    for (const auto* theirs : {&other.appends, &other.withdraws}) {
+      if (intersect(writes, *theirs) || intersect(reads, *theirs)) return true;
+    }
+    return false;
   }
 };
 
@@ -448,6 +508,18 @@ class DfsStrategy final : public Strategy {
   // describe_objects(), remembering each channel's closed flag.
   Objects describe(const Blocker* op);
   void identify_closed(const DecisionPoint& point);
+  // Queue order (see `ordered_queues_`): does it matter for this queue of
+  // the channel (kReceivers, kSenders)? may_take_waiter(): an operation that
+  // may take the first waiter of that queue ran; with two waiters or more,
+  // which one it takes depends on their order.
+  bool queue_ordered(const Obj& obj, std::uint64_t part) const;
+  void may_take_waiter(const Obj& obj, std::uint64_t part);
+  // A poll point that names its object (close, WaitGroup.Add, Mutex.Unlock
+  // and TryLock): writes that object; false for one not known here.
+  bool write_named(std::string_view operation, std::uint64_t object);
+  // The directions of a blocked operation's channels (+1 receive, -1 send),
+  // or null when not known.
+  const std::vector<int>* directions_of(const TaskOp& op) const;
   static const TaskRecord* find_task(const DecisionPoint& point, std::uint64_t id);
   // The objects of a task's next operation: described now when `fresh`,
   // else only those that may change unseen.
@@ -458,6 +530,17 @@ class DfsStrategy final : public Strategy {
   std::vector<Node> nodes_;
   std::size_t track_from_ = kNone;                  // the first node whose segment this run records
   std::map<SiteKey, std::vector<int>> directions_;  // learned select case directions
+  // Queues whose order the search keeps: (where the channel was made, part).
+  // Two tasks queueing waiters on the same channel in the same direction
+  // commute unless a waiter is later taken from that queue while two or more
+  // wait there (Go's FIFO then decides who gets it). The search starts out
+  // assuming no queue is ever taken from that way; the first run that does
+  // take one marks its channel's creation site here and starts the search
+  // over (`restart_`), with appends to such queues counted as writes.
+  std::vector<std::tuple<std::string, std::uint32_t, std::uint64_t>> ordered_queues_;
+  bool all_queues_ordered_ = false;  // a poll point that may take waiters unseen was met
+  bool restart_ = false;             // this run took a waiter from a queue assumed unordered
+  std::uint64_t restarts_ = 0;
   mutable SearchStatus status_;
   std::uint64_t depth_ = 0;
 
@@ -603,6 +686,18 @@ void DfsStrategy::end_run() {
   }
   depth_ = position_;
   if (status_.exhausted) return;  // the scenario did not repeat itself
+  if (restart_) {
+    // The run took a waiter from a queue whose order the reduction had
+    // ignored: what was pruned so far may be wrong. Start over, keeping
+    // that queue's order (ordered_queues_).
+    restart_ = false;
+    nodes_.clear();
+    track_from_ = kNone;
+    status_.schedules = 0;
+    status_.redundant = 0;
+    ++restarts_;
+    return;
+  }
   if (redundant_) {
     ++status_.redundant;
   } else {
@@ -762,21 +857,30 @@ void DfsStrategy::finish_running(bool blocked) {
     std::uint64_t other = direction > 0 ? kSenders : kReceivers;  // the partners it takes
     if (direction == 0) {
       footprint.write_object(obj.key);
+      if (!blocked) may_take_waiter(obj, kReceivers), may_take_waiter(obj, kSenders);
     } else if (blocked) {  // checked readiness, then queued a waiter
       footprint.read(obj.key | kValues);
       footprint.read(obj.key | other);
-      footprint.write(obj.key | own);
+      if (queue_ordered(obj, own)) {
+        footprint.write(obj.key | own);
+      } else {
+        footprint.append(obj.key | own);
+      }
     } else if (!taken || (direction > 0 && obj.closed && obj.length == 0)) {
       footprint.read(obj.key | kValues);  // checked only, or closed and drained
       footprint.read(obj.key | other);
     } else {  // took a value, a partner or a place in the buffer
       footprint.write(obj.key | kValues);
       footprint.write(obj.key | other);
+      // A receive from a full buffer moves the first waiting sender's value in.
+      may_take_waiter(obj, other);
     }
   };
   auto write_all = [&] {
     for (const Obj& obj : objects) {
-      if (obj.key) footprint.write_object(obj.key);
+      if (!obj.key) continue;
+      footprint.write_object(obj.key);
+      if (!blocked) may_take_waiter(obj, kReceivers), may_take_waiter(obj, kSenders);
     }
   };
   std::string_view operation = run.operation;
@@ -902,6 +1006,51 @@ void DfsStrategy::identify_closed(const DecisionPoint& point) {
   segment_.footprint.close_scope = std::move(named);
 }
 
+bool DfsStrategy::write_named(std::string_view operation, std::uint64_t object) {
+  WaitObject::Kind kind;
+  if (operation == "chan close") {
+    kind = WaitObject::Kind::channel;
+  } else if (operation == "sync.WaitGroup.Add") {
+    kind = WaitObject::Kind::wait_group;
+  } else if (operation == "sync.Mutex.Unlock" || operation == "sync.Mutex.TryLock") {
+    kind = WaitObject::Kind::mutex;
+  } else {
+    return false;
+  }
+  segment_.footprint.write_object(object_key(kind, object));
+  return true;
+}
+
+const std::vector<int>* DfsStrategy::directions_of(const TaskOp& op) const {
+  static const std::vector<int> kReceive{1}, kSend{-1};
+  std::string_view operation = op.operation;
+  if (op.objects.objects.size() == 1 && operation == "chan receive") return &kReceive;
+  if (op.objects.objects.size() == 1 && operation == "chan send") return &kSend;
+  if (operation != "select") return nullptr;
+  auto known = directions_.find(SiteKey(op.where.file, op.where.line));
+  if (known == directions_.end() || known->second.size() != op.objects.objects.size()) {
+    return nullptr;
+  }
+  return &known->second;
+}
+
+bool DfsStrategy::queue_ordered(const Obj& obj, std::uint64_t part) const {
+  if (all_queues_ordered_) return true;
+  std::string_view file = obj.site.file ? obj.site.file : "";
+  return std::any_of(ordered_queues_.begin(), ordered_queues_.end(), [&](const auto& queue) {
+    return std::get<1>(queue) == obj.site.line && std::get<2>(queue) == part &&
+           std::get<0>(queue) == file;
+  });
+}
+
+void DfsStrategy::may_take_waiter(const Obj& obj, std::uint64_t part) {
+  if (!obj.key || !is_channel(obj.key)) return;
+  std::size_t waiting = part == kReceivers ? obj.receivers : obj.senders;
+  if (waiting < 2 || queue_ordered(obj, part)) return;
+  ordered_queues_.emplace_back(obj.site.file ? obj.site.file : "", obj.site.line, part);
+  restart_ = true;
+}
+
 TaskOp& DfsStrategy::op_of(std::uint64_t task) {
   if (task >= ops_.size()) ops_.resize(task + 1);
   return ops_[task];
@@ -930,7 +1079,9 @@ void DfsStrategy::on_event(const SimEvent& event) {
         // A poll point: an object the executor does not name.
         if (tracking_) {
           std::string_view operation = event.operation;
-          if (operation == "chan close") {
+          if (event.object != 0 && write_named(operation, event.object)) {
+            // named: its object is written (a close wakes its waiters: see woken)
+          } else if (operation == "chan close") {
             segment_.footprint.closes = true;
           } else if (operation == "sync.WaitGroup.Add") {
             segment_.footprint.any_wait_group = true;
@@ -938,6 +1089,11 @@ void DfsStrategy::on_event(const SimEvent& event) {
             segment_.footprint.any_mutex = true;
           } else {  // try_send, try_recv (they read too), or unknown
             segment_.footprint.global = true;
+            // They may take a waiter from a queue, unseen: keep every queue's order.
+            if (!all_queues_ordered_) {
+              all_queues_ordered_ = true;
+              restart_ = true;
+            }
           }
         }
         return;
@@ -976,8 +1132,20 @@ void DfsStrategy::on_event(const SimEvent& event) {
         op.described = true;
       }
       if (op.objects.global) segment_.footprint.global = true;
-      for (const Obj& obj : op.objects.objects) {
-        if (obj.key) segment_.footprint.write_object(obj.key);
+      // The segment completed one of its cases (its own operation on that
+      // channel, or a close, wrote it); the task's waiters in the others
+      // are withdrawn: that writes the queue each waits in. Where the
+      // direction is unknown, or the channel may change unseen (a context's
+      // done channel closed by a cancel), every part is written.
+      const std::vector<int>* directions = directions_of(op);
+      for (std::size_t i = 0; i < op.objects.objects.size(); ++i) {
+        const Obj& obj = op.objects.objects[i];
+        if (!obj.key) continue;
+        if (directions && !obj.unseen && is_channel(obj.key)) {
+          segment_.footprint.withdraw(obj.key | ((*directions)[i] > 0 ? kReceivers : kSenders));
+        } else {
+          segment_.footprint.write_object(obj.key);
+        }
       }
       return;
     }

@@ -102,12 +102,12 @@ void detail::unlock_mutex(MutexState& state) {
 }
 
 void Mutex::unlock(SourceLocation where) const {
-  detail::poll_point("sync.Mutex.Unlock", where);
+  detail::poll_point("sync.Mutex.Unlock", where, state_->id);
   detail::unlock_mutex(*state_);
 }
 
 bool Mutex::try_lock(SourceLocation where) const {
-  detail::poll_point("sync.Mutex.TryLock", where);
+  detail::poll_point("sync.Mutex.TryLock", where, state_->id);
   state_->lock.lock();
   bool acquired = !state_->locked;
   state_->locked = true;
@@ -158,7 +158,7 @@ WaitGroup::WaitGroup(SourceLocation where)
     : state_(std::make_shared<detail::WaitGroupState>(where)) {}
 
 void WaitGroup::add(std::int64_t n, SourceLocation where) const {
-  detail::poll_point("sync.WaitGroup.Add", where);
+  detail::poll_point("sync.WaitGroup.Add", where, state_->id);
   state_->lock.lock();
   if (state_->counter + n < 0) {
     state_->lock.unlock();

@@ -60,6 +60,7 @@ struct SimEvent {
   const char* operation = "";
   SourceLocation where;
   const Blocker* subject = nullptr;  // operation: what it acts on (null for the others)
+  std::uint64_t object = 0;  // a poll point's object id, if it names one (close, Add, Unlock)
   TimePoint now{};
 };
 
@@ -121,6 +122,7 @@ class SimExecutor final : public Executor {
   std::vector<TaskInfo> tasks() const override;
   bool schedule_point(const char* operation, SourceLocation where, const Blocker* subject) override;
   void poll_point(const char* operation, SourceLocation where) override;
+  void poll_point_on(const char* operation, SourceLocation where, std::uint64_t object) override;
   void preempt(std::coroutine_handle<> self, PendingOp* op) override;
   void block(std::coroutine_handle<> self, WaitReason reason, SourceLocation where,
              const Blocker* blocker) override;
@@ -150,7 +152,8 @@ class SimExecutor final : public Executor {
   void heap_sift_down(std::size_t i);
   std::vector<TaskInfo> live_task_infos() const;
   void notify(SimEvent::Kind kind, const TaskRecord* task, const char* operation = "",
-              SourceLocation where = {}, const Blocker* subject = nullptr, std::uint64_t other = 0);
+              SourceLocation where = {}, const Blocker* subject = nullptr, std::uint64_t other = 0,
+              std::uint64_t object = 0);
   void teardown();
 
   SimOptions options_;

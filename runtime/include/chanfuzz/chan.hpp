@@ -450,7 +450,7 @@ class Chan {
   // Wakes every blocked receiver ({T{}, false}) and sender (which panic).
   // Panics "close of nil channel" / "close of closed channel".
   void close(SourceLocation where = SourceLocation::current()) const {
-    detail::poll_point("chan close", where);
+    detail::poll_point("chan close", where, state_ ? state_->id : 0);
     if (!state_) throw Panic(panic_message::close_of_nil);
     state_->lock.lock();
     if (state_->closed) {

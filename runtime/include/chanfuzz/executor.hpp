@@ -177,6 +177,12 @@ class Executor {
   virtual bool schedule_point(const char* operation, SourceLocation where,
                               const Blocker* subject) = 0;
   virtual void poll_point(const char* operation, SourceLocation where) = 0;
+  // The same, naming the object it acts on (its new_object_id(); 0: none),
+  // for observers that track which objects operations touch.
+  virtual void poll_point_on(const char* operation, SourceLocation where, std::uint64_t object) {
+    (void)object;
+    poll_point(operation, where);
+  }
   virtual void preempt(std::coroutine_handle<> self, PendingOp* op) = 0;
   virtual void block(std::coroutine_handle<> self, WaitReason reason, SourceLocation where,
                      const Blocker* blocker) = 0;
@@ -221,6 +227,9 @@ bool suspend_at_scheduling_point(Op& op, std::coroutine_handle<> self, const cha
 // The step of a non-suspending operation (no-op outside an executor).
 inline void poll_point(const char* operation, SourceLocation where) {
   if (Executor* executor = current_executor()) executor->poll_point(operation, where);
+}
+inline void poll_point(const char* operation, SourceLocation where, std::uint64_t object) {
+  if (Executor* executor = current_executor()) executor->poll_point_on(operation, where, object);
 }
 
 }  // namespace detail

@@ -1,0 +1,272 @@
+// The reduction rules of dfs:<P> (harness/strategies/dfs.cpp): on small
+// programs built so that each rule's side conditions decide the outcome,
+// the reduced search meets exactly the distinct failures (category and
+// blocked sites) that the full search meets, at bounds 0, 1 and 2, and
+// never runs more complete schedules.
+//
+// The rules under test: objects named at poll points (close, WaitGroup.Add,
+// Mutex.Unlock and TryLock), a woken select's other cases as withdrawals
+// of its waiters, and waiters queued on the same channel in the same
+// direction commuting until a waiter is taken from a queue holding two or
+// more (then the search starts over keeping that queue's order; try_send
+// and try_recv take waiters unseen and keep every order). The last program
+// shows why the two arrival orders of a rendezvous are not merged: under a
+// preemption bound they differ in which partner runs on.
+#include <gtest/gtest.h>
+
+#include <chanfuzz/chanfuzz.hpp>
+#include <chanfuzz/sim_executor.hpp>
+#include <chanfuzz/strategy.hpp>
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+using namespace chanfuzz;
+
+namespace {
+
+using Sites = std::set<std::pair<std::string, std::uint32_t>>;
+
+struct AllFailures {
+  std::set<std::pair<RunOutcome, Sites>> found;
+  std::uint64_t schedules = 0;  // complete schedules of the final search
+  std::uint64_t runs = 0;       // every run, cut short or discarded by a restart too
+  bool complete = false;
+};
+
+// The whole bounded search, going on past failing runs.
+AllFailures all_failures(Task<void> (*program)(), const std::string& spec) {
+  constexpr std::uint64_t kCap = 200000;
+  std::unique_ptr<Strategy> strategy = make_strategy(spec);
+  AllFailures out;
+  while (out.runs < kCap) {
+    SimOptions options;
+    options.seed = 0;
+    options.strategy = strategy.get();
+    if (strategy->wants_events()) {
+      options.observer = [&strategy](const SimEvent& event) { strategy->on_event(event); };
+    }
+    RunResult result;
+    {
+      SimExecutor sim(options);
+      result = sim.run(program());
+    }
+    ++out.runs;
+    if (!strategy->run_redundant() && result.outcome != RunOutcome::ok) {
+      Sites sites;
+      for (const TaskInfo& task : result.tasks) {
+        sites.emplace(task.blocked_at.file ? task.blocked_at.file : "", task.blocked_at.line);
+      }
+      out.found.emplace(result.outcome, std::move(sites));
+    }
+    if (strategy->search_status()->exhausted) {
+      out.complete = true;
+      break;
+    }
+  }
+  out.schedules = strategy->search_status()->schedules;
+  return out;
+}
+
+// Reduced and full searches at bounds 0-2: the same failures. Returns the
+// schedules of both at bound 2.
+std::pair<std::uint64_t, std::uint64_t> expect_same_failures(Task<void> (*program)(),
+                                                             bool fails = true) {
+  std::pair<std::uint64_t, std::uint64_t> at_two;
+  for (int bound = 0; bound <= 2; ++bound) {
+    std::string spec = "dfs:" + std::to_string(bound);
+    AllFailures full = all_failures(program, spec + ":full");
+    AllFailures reduced = all_failures(program, spec);
+    EXPECT_TRUE(full.complete && reduced.complete) << spec;
+    EXPECT_EQ(reduced.found, full.found) << spec;
+    EXPECT_LE(reduced.schedules, full.schedules) << spec;
+    if (fails) {
+      EXPECT_FALSE(full.found.empty()) << spec;
+    }
+    at_two = {reduced.schedules, full.schedules};
+  }
+  return at_two;
+}
+
+// ---- queue order --------------------------------------------------------------
+
+// Two senders queue on one channel while main is preempted at its yield;
+// then main takes what is there without blocking, twice. b's value first
+// and a's second needs both to wait, b in front: with one preemption that
+// is the only way, so the order of the queue decides the assertion.
+Task<void> queue_order_decides() {
+  auto ch = make_chan<int>();
+  go("a", [ch]() -> Task<> { co_await ch.send(1); });
+  go("b", [ch]() -> Task<> { co_await ch.send(2); });
+  co_await yield();
+  auto first = co_await select(ch.recv(), default_case());
+  auto second = co_await select(ch.recv(), default_case());
+  bool b_then_a = first.index() == 0 && first.get<0>().value == 2 && second.index() == 0;
+  require(!b_then_a, "b's value came first while a waited behind it");
+}
+
+TEST(QueueOrder, taking_from_a_queue_of_two_keeps_its_order) {
+  expect_same_failures(queue_order_decides);
+}
+
+// Three workers wait in a select on results (send) and done (receive);
+// main takes one result, then closes done. The order of the waiters on done
+// is never observed (a close wakes them all); the order on results is.
+Task<void> workers_select_on_done() {
+  auto done = make_chan<Unit>();
+  auto results = make_chan<int>();
+  for (int w = 0; w < 3; ++w) {
+    go("worker", [done, results, w]() -> Task<> {
+      auto s = co_await select(results.send(w), done.recv());
+      (void)s;
+    });
+  }
+  auto r = co_await results.recv();
+  done.close();
+  require(r.value != 2, "main got worker 2's result");
+}
+
+TEST(QueueOrder, waiters_on_a_done_channel_commute) {
+  auto [reduced, full] = expect_same_failures(workers_select_on_done);
+  EXPECT_LT(reduced, full);
+}
+
+// A stage that forwards one value: its select waits on the send and on
+// done; when the send completes, its waiter on done is withdrawn. Two
+// stages and main, which looks at b once (a select with default) before it
+// closes done: the withdrawal commutes with the other stage queueing on
+// done, not with main's look or its close.
+Task<void> two_stages_and_done() {
+  auto done = make_chan<Unit>();
+  auto a = make_chan<int>();
+  auto b = make_chan<int>();
+  for (const auto& out : {a, b}) {
+    go("stage", [done, out]() -> Task<> {
+      auto s = co_await select(out.send(1), done.recv());
+      require(s.index() == 0 || !s.get<1>().ok, "done is only closed");
+    });
+  }
+  auto r = co_await a.recv();
+  (void)r;
+  auto late = co_await select(b.recv(), default_case());
+  done.close();
+  require(late.index() == 1, "stage b was ready before done was closed");
+}
+
+TEST(QueueOrder, withdrawn_waiters_commute_with_queued_ones) {
+  expect_same_failures(two_stages_and_done);
+}
+
+// try_send takes the first waiting receiver without an operation the
+// strategy sees: the search then keeps every queue's order. With one
+// preemption, r1 gets the second value after the first was taken only if
+// both waited when main sent, r2 in front.
+Task<void> try_send_to_two_receivers() {
+  auto ch = make_chan<int>();
+  auto first_taken = std::make_shared<bool>(false);  // written before the send r1 sees
+  go("r1", [ch, first_taken]() -> Task<> {
+    auto v = co_await ch.recv();
+    require(!(v.value == 2 && *first_taken), "r1 got the second value, r2 the first");
+  });
+  go("r2", [ch]() -> Task<> { (void)co_await ch.recv(); });
+  co_await yield();
+  *first_taken = ch.try_send(1);
+  auto s = co_await select(ch.send(2), default_case());
+  (void)s;
+}
+
+TEST(QueueOrder, try_send_keeps_every_queue_order) {
+  expect_same_failures(try_send_to_two_receivers);
+}
+
+// ---- objects named at poll points ---------------------------------------------
+
+// Two closes of different channels commute; each conflicts with the select
+// that receives from its channel: case 1 wins only if b is closed first.
+Task<void> closes_and_a_select() {
+  auto a = make_chan<int>();
+  auto b = make_chan<int>();
+  go("close_a", [a]() -> Task<> {
+    a.close();
+    co_return;
+  });
+  go("close_b", [b]() -> Task<> {
+    b.close();
+    co_return;
+  });
+  auto s = co_await select(a.recv(), b.recv());
+  require(s.index() == 0, "b was closed first");
+}
+
+TEST(NamedObjects, closes_of_different_channels_commute_not_with_their_receivers) {
+  expect_same_failures(closes_and_a_select);
+}
+
+// WaitGroup.Add/Done and Mutex.Unlock/TryLock name their objects: the
+// workers' Done on different groups commute, a TryLock does not commute
+// with an Unlock of its mutex.
+Task<void> wait_groups_and_a_mutex() {
+  WaitGroup first, second;
+  Mutex mu;
+  first.add(1);
+  second.add(1);
+  co_await mu.lock();
+  go("done_first", [first]() -> Task<> {
+    first.done();
+    co_return;
+  });
+  go("done_second", [second, mu]() -> Task<> {
+    second.done();
+    mu.unlock();
+    co_return;
+  });
+  go("try_lock", [mu]() -> Task<> {
+    co_await yield();
+    require(!mu.try_lock(), "the mutex was unlocked first");
+  });
+  co_await first.wait();
+  co_await second.wait();
+}
+
+TEST(NamedObjects, wait_groups_and_mutexes) { expect_same_failures(wait_groups_and_a_mutex); }
+
+// ---- why rendezvous arrival orders stay apart ------------------------------
+
+// a and b meet on an unbuffered channel. Whoever arrives second completes
+// the hand-off and runs on; the other is only woken. Without a preemption,
+// b sees c's value in f only if a ran on first (a's send on e lets c fill
+// f before b looks): that needs b to arrive first. Merging the two arrival
+// orders would lose this assertion at dfs:0.
+Task<void> who_runs_on_after_a_rendezvous() {
+  auto ch = make_chan<int>();
+  auto e = make_chan<int>();
+  auto f = make_chan<int>(1);
+  go("c", [e, f]() -> Task<> {
+    (void)co_await e.recv();
+    co_await f.send(1);
+  });
+  go("a", [ch, e]() -> Task<> {
+    co_await ch.send(1);
+    co_await e.send(1);
+  });
+  go("b", [ch, f]() -> Task<> {
+    (void)co_await ch.recv();
+    auto s = co_await select(f.recv(), default_case());
+    require(s.index() == 1, "b saw c's value");
+  });
+  // Main sleeps meanwhile: its timer keeps a choice (the clock) open even
+  // when only one task can run.
+  co_await sleep_for(std::chrono::hours(1));
+}
+
+TEST(Rendezvous, both_arrival_orders_are_explored_within_the_bound) {
+  AllFailures reduced = all_failures(who_runs_on_after_a_rendezvous, "dfs:0");
+  ASSERT_TRUE(reduced.complete);
+  EXPECT_FALSE(reduced.found.empty());
+  expect_same_failures(who_runs_on_after_a_rendezvous);
+}
+
+}  // namespace
