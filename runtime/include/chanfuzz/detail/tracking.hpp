@@ -34,7 +34,6 @@
 #include <memory>
 #include <utility>
 
-
 namespace chanfuzz::detail {
 
 // An object that handles refer to. Always owned by shared_ptrs made with
@@ -98,11 +97,12 @@ class TrackedRef {
   void retag() noexcept { store_tag(handle_tag(ptr_.get())); }
   // Volatile: a store to an object whose lifetime ends is otherwise dead
   // to the optimizer, and a stale tag would count as a handle.
-  void store_tag(std::uintptr_t tag) noexcept { *static_cast<volatile std::uintptr_t*>(&tag_) = tag; }
+  void store_tag(std::uintptr_t tag) noexcept {
+    *static_cast<volatile std::uintptr_t*>(&tag_) = tag;
+  }
 
   std::shared_ptr<S> ptr_;
   std::uintptr_t tag_ = 0;
 };
-
 
 }  // namespace chanfuzz::detail
