@@ -18,6 +18,8 @@
 #include <chanfuzz/sim_executor.hpp>
 #include <chanfuzz/strategy.hpp>
 
+#include "search_support.hpp"
+
 #include <chrono>
 #include <memory>
 #include <set>
@@ -28,47 +30,12 @@ using namespace chanfuzz;
 
 namespace {
 
-using Sites = std::set<std::pair<std::string, std::uint32_t>>;
-
-struct AllFailures {
-  std::set<std::pair<RunOutcome, Sites>> found;
-  std::uint64_t schedules = 0;  // complete schedules of the final search
-  std::uint64_t runs = 0;       // every run, cut short or discarded by a restart too
-  bool complete = false;
-};
+using test_support::AllFailures;
+using test_support::Sites;
 
 // The whole bounded search, going on past failing runs.
 AllFailures all_failures(Task<void> (*program)(), const std::string& spec) {
-  constexpr std::uint64_t kCap = 200000;
-  std::unique_ptr<Strategy> strategy = make_strategy(spec);
-  AllFailures out;
-  while (out.runs < kCap) {
-    SimOptions options;
-    options.seed = 0;
-    options.strategy = strategy.get();
-    if (strategy->wants_events()) {
-      options.observer = [&strategy](const SimEvent& event) { strategy->on_event(event); };
-    }
-    RunResult result;
-    {
-      SimExecutor sim(options);
-      result = sim.run(program());
-    }
-    ++out.runs;
-    if (!strategy->run_redundant() && result.outcome != RunOutcome::ok) {
-      Sites sites;
-      for (const TaskInfo& task : result.tasks) {
-        sites.emplace(task.blocked_at.file ? task.blocked_at.file : "", task.blocked_at.line);
-      }
-      out.found.emplace(result.outcome, std::move(sites));
-    }
-    if (strategy->search_status()->exhausted) {
-      out.complete = true;
-      break;
-    }
-  }
-  out.schedules = strategy->search_status()->schedules;
-  return out;
+  return test_support::all_failures(program, spec, 200000);
 }
 
 // Reduced and full searches at bounds 0-2: the same failures. Returns the

@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "search_support.hpp"
+
 using namespace chanfuzz;
 
 namespace {
@@ -282,44 +284,11 @@ TEST_P(DfsFindsLeaky, with_and_without_reduction) {
 INSTANTIATE_TEST_SUITE_P(Catalogue, DfsFindsLeaky, ::testing::ValuesIn(catalogue(true)),
                          param_name);
 
-// Every failure in a bounded space, not only the first: the whole search,
-// going on past failing runs, collecting (category, blocked sites) of each.
-// Stops after `cap` runs (then `complete` is false).
-struct AllFailures {
-  std::set<std::pair<RunOutcome, std::set<std::pair<std::string, std::uint32_t>>>> found;
-  std::uint64_t runs = 0;
-  bool complete = false;
-};
+// Every failure in a bounded space (search_support.hpp).
+using test_support::AllFailures;
 
 AllFailures all_failures(const ScenarioInfo& info, const std::string& spec, std::uint64_t cap) {
-  std::unique_ptr<Strategy> strategy = make_strategy(spec);
-  AllFailures out;
-  while (out.runs < cap) {
-    SimOptions options;
-    options.seed = 0;
-    options.strategy = strategy.get();
-    if (strategy->wants_events()) {
-      options.observer = [&strategy](const SimEvent& event) { strategy->on_event(event); };
-    }
-    RunResult result;
-    {
-      SimExecutor sim(options);
-      result = sim.run(info.make());
-    }
-    ++out.runs;
-    if (!strategy->run_redundant() && result.outcome != RunOutcome::ok) {
-      std::set<std::pair<std::string, std::uint32_t>> sites;
-      for (const TaskInfo& task : result.tasks) {
-        sites.emplace(task.blocked_at.file ? task.blocked_at.file : "", task.blocked_at.line);
-      }
-      out.found.emplace(result.outcome, std::move(sites));
-    }
-    if (strategy->search_status()->exhausted) {
-      out.complete = true;
-      break;
-    }
-  }
-  return out;
+  return test_support::all_failures(info.make, spec, cap);
 }
 
 // The reduction keeps every distinct failure (category and blocked sites)
