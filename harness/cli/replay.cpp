@@ -72,6 +72,7 @@ bool environment_has(const char* name) {
 // Runs the schedule once, printing each event on a line; returns how it ended.
 RunResult print_interleaving(const ScenarioInfo& scenario, SimOptions options) {
   options.observer = [](const SimEvent& event) {
+    if (event.kind == SimEvent::Kind::changed) return;  // bookkeeping for dfs, not a step
     if (event.kind == SimEvent::Kind::blocked && event.subject) {
       // SimExecutor reports `blocked` while the task's channel (mutex, wait
       // group) is still locked, and describing it would take that lock

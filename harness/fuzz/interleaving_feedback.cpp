@@ -119,6 +119,7 @@ void InterleavingFeedback::on_event(const SimEvent& event) {
       break;
     case SimEvent::Kind::finished:
     case SimEvent::Kind::clock:
+    case SimEvent::Kind::changed:
       break;
   }
 }

@@ -175,6 +175,8 @@ Report search(const Scenario& scenario, const Config& config, Strategy& strategy
   const SearchStatus& status = *strategy.search_status();
   report.schedules = status.schedules;
   report.redundant_runs = status.redundant;
+  report.revisited_runs = status.revisits;
+  report.states = status.states;
   report.preemption_bound = status.preemption_bound;
   report.random_limited = status.random_limited;
   report.fraction_done = status.fraction_done;

@@ -92,6 +92,9 @@ std::string Report::text() const {
     if (redundant_runs > 0) {
       about += fmt::format(", {} more {} cut short as redundant", redundant_runs,
                            redundant_runs == 1 ? "run" : "runs");
+      if (revisited_runs > 0) {
+        about += fmt::format(" ({} at one of {} states explored before)", revisited_runs, states);
+      }
     }
     if (skipped > 0) about += fmt::format(", {} runs abandoned at the step limit", skipped);
     const char* noun = schedules == 1 ? "schedule" : "schedules";
@@ -235,6 +238,7 @@ std::string Report::json() const {
   if (systematic) {
     out["search"] = {{"complete", search_complete},      {"preemption_bound", preemption_bound},
                      {"schedules", schedules},           {"redundant_runs", redundant_runs},
+                     {"revisited_runs", revisited_runs}, {"states", states},
                      {"random_limited", random_limited}, {"fraction_done", fraction_done}};
   }
   if (!minimized_from.empty()) {

@@ -147,7 +147,9 @@ void SimExecutor::spawn(Task<void> task, std::string name, SourceLocation where)
   tasks_.push_back(std::move(record));
   ++live_;
   runnable_.push_back(raw);  // the highest id so far: stays sorted
-  if (options_.observer) notify(SimEvent::Kind::spawned, raw, "go", where);
+  if (options_.observer) {
+    notify(SimEvent::Kind::spawned, raw, "go", where, nullptr, current_ ? current_->id : 0);
+  }
 }
 
 std::vector<TaskInfo> SimExecutor::tasks() const { return live_task_infos(); }
@@ -290,6 +292,11 @@ void SimExecutor::poll_point_on(const char* operation, SourceLocation where, std
     notify(SimEvent::Kind::operation, current_, operation, where, nullptr, 0, object);
   }
   if (stop_ != Stop::none) throw RunStopped{};
+}
+
+void SimExecutor::note_change(const char* operation, std::uint64_t object) {
+  if (options_.observer)
+    notify(SimEvent::Kind::changed, current_, operation, {}, nullptr, 0, object);
 }
 
 void SimExecutor::preempt(std::coroutine_handle<> self, PendingOp* op) {
@@ -446,6 +453,11 @@ std::string format_event(const SimEvent& event) {
     case SimEvent::Kind::finished:
       out << "returned";
       break;
+    case SimEvent::Kind::changed:
+      out << "changes";
+      if (event.object != 0) out << " #" << event.object;
+      out << " [" << event.operation << "]";
+      break;
     case SimEvent::Kind::clock:
       out << "clock -> "
           << std::chrono::duration<double, std::milli>(event.now.time_since_epoch()).count()
@@ -477,6 +489,7 @@ void SimExecutor::fire_due_timers() {
       TimerNode* timer = due_[pick];
       due_.erase(due_.begin() + static_cast<std::ptrdiff_t>(pick));
       timer->heap_index = TimerNode::npos;
+      if (options_.observer) notify(SimEvent::Kind::changed, current_, "timer");
       timer->fire();  // may destroy the timer, arm new ones or cancel due ones
     }
   }
@@ -486,16 +499,19 @@ void SimExecutor::add_timer(TimerNode* timer) {
   if (timer->armed()) internal_error("timer armed twice");
   timer->sequence = timer_sequence_++;
   heap_push(timer);
+  if (options_.observer) notify(SimEvent::Kind::changed, current_, "timer");
 }
 
 bool SimExecutor::cancel_timer(TimerNode* timer) {
   if (timer->heap_index == kDueIndex) {
     std::erase(due_, timer);
-    timer->heap_index = TimerNode::npos;
-    return true;
+  } else if (timer->armed()) {
+    heap_remove(timer);
+  } else {
+    return false;
   }
-  if (!timer->armed()) return false;
-  heap_remove(timer);
+  timer->heap_index = TimerNode::npos;
+  if (options_.observer) notify(SimEvent::Kind::changed, current_, "timer");
   return true;
 }
 

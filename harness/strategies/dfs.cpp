@@ -118,6 +118,7 @@
 
 #include "chanfuzz/sim_executor.hpp"
 #include "chanfuzz/strategy.hpp"
+#include "state_cache.hpp"
 
 namespace chanfuzz {
 
@@ -132,22 +133,19 @@ constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
 // its values (buffer, closed), its queue of receivers, its queue of senders.
 // Checking whether a receive is ready reads the values and the senders;
 // queueing a receiver writes the receivers; and so on (finish_running()).
-constexpr std::uint64_t kSpawnKey = std::uint64_t{15} << 60;  // the task table
+constexpr std::uint64_t kSpawnKey = std::uint64_t{15} << 60;   // the task table
+constexpr std::uint64_t kTimersKey = std::uint64_t{14} << 60;  // the timer heap (hashes only)
 constexpr std::uint64_t kValues = 0, kReceivers = 1, kSenders = 2;
 constexpr std::uint64_t base_key(std::uint64_t key) { return key & ~std::uint64_t{3}; }
 constexpr std::uint64_t object_key(WaitObject::Kind kind, std::uint64_t id) {
   return ((static_cast<std::uint64_t>(kind) + 1) << 60) | (id << 2);
 }
 
-// Objects whose state may change without an operation the executor sees.
+// Objects whose state may change without an operation the executor sees:
+// an after() channel, which a timer fills. (A Context's cancel and a
+// LockGuard's unlock name their object: SimEvent::Kind::changed.)
 bool changes_unseen(const WaitObject& object) {
-  if (object.kind == WaitObject::Kind::mutex) return true;  // LockGuard unlocks unseen
-  if (object.kind != WaitObject::Kind::channel) return false;
-  if (object.type == "chan TimePoint") return true;  // after(): a timer fills it
-  const char* file = object.created_at.file ? object.created_at.file : "";
-  std::size_t length = std::strlen(file);
-  constexpr std::string_view kContext = "context.cpp";  // a Context's done channel
-  return length >= kContext.size() && kContext == file + (length - kContext.size());
+  return object.kind == WaitObject::Kind::channel && object.type == "chan TimePoint";
 }
 
 // One object of an operation, as it was when described.
@@ -364,6 +362,7 @@ struct Node {
   std::vector<SleepEntry> sleep;     // asleep on arrival
   std::vector<SleepEntry> done;      // options explored, with what their segments did
   SleepEntry explored;               // the chosen option's segment, over every variant so far
+  dfs_detail::TraceHash hash;        // with the state cache: the trace up to this node
 };
 
 // A task's last scheduling point.
@@ -383,12 +382,14 @@ class DfsStrategy final : public Strategy {
   explicit DfsStrategy(DfsOptions options) : options_(options) {
     status_.preemption_bound = options.preemption_bound;
     status_.reduced = options.reduce;
+    caching_ = options.reduce && options.cache;
     status_.random_values = options.random_values;
   }
 
   std::string name() const override {
     std::string out = "dfs:" + std::to_string(options_.preemption_bound);
     if (!options_.reduce) out += ":full";
+    if (options_.reduce && !options_.cache) out += ":nocache";
     if (options_.random_values) out += ":values=" + std::to_string(options_.random_values);
     return out;
   }
@@ -405,6 +406,8 @@ class DfsStrategy final : public Strategy {
     ops_.clear();
     closed_seen_.clear();
     announced_ = 0;
+    hash_live_ = false;
+    open_.clear();
   }
 
   std::uint64_t choose(const DecisionPoint& point) override;
@@ -416,6 +419,7 @@ class DfsStrategy final : public Strategy {
 
   const SearchStatus* search_status() const override {
     status_.depth = depth_;
+    status_.states = states_.size();
     status_.fraction_done = status_.exhausted ? 1.0 : fraction_done();
     return &status_;
   }
@@ -516,15 +520,55 @@ class DfsStrategy final : public Strategy {
   void may_take_waiter(const Obj& obj, std::uint64_t part);
   // A poll point that names its object (close, WaitGroup.Add, Mutex.Unlock
   // and TryLock): writes that object; false for one not known here.
-  bool write_named(std::string_view operation, std::uint64_t object);
+  bool write_named(std::string_view operation, std::uint64_t object, std::uint64_t task);
   // The directions of a blocked operation's channels (+1 receive, -1 send),
   // or null when not known.
   const std::vector<int>* directions_of(const TaskOp& op) const;
   static const TaskRecord* find_task(const DecisionPoint& point, std::uint64_t id);
+  static std::uint64_t current_task_id();
   // The objects of a task's next operation: described now when `fresh`,
   // else only those that may change unseen.
   std::vector<ObjectState> states_now(const DecisionPoint& point, std::uint64_t task, bool fresh);
   double fraction_done() const;
+
+  // ---- the state cache (state_cache.hpp) ----
+  // Events are recorded while a segment is: what each task did since its
+  // last scheduling point, with the accesses of the footprints above.
+  bool hashing() const { return caching_ && tracking_ && segment_.node != kNone; }
+  // Who did it: in a clock segment, the clock (whatever task was current).
+  std::uint64_t attributed(std::uint64_t task) const {
+    return segment_.node != kNone && segment_.owner == 0 ? 0 : task;
+  }
+  dfs_detail::OpenEvent& open_of(std::uint64_t task) {
+    if (task >= open_.size()) open_.resize(task + 1);
+    return open_[task];
+  }
+  void record(std::uint64_t task, std::uint64_t key, dfs_detail::Access how) {
+    if (hashing()) open_of(task).add(key, how);
+  }
+  void record_object(std::uint64_t task, std::uint64_t key) {
+    for (std::uint64_t part : {kValues, kReceivers, kSenders}) {
+      record(task, base_key(key) | part, dfs_detail::Access::write);
+    }
+  }
+  void record_global(std::uint64_t task) {
+    if (!hashing()) return;
+    dfs_detail::OpenEvent& event = open_of(task);
+    event.global = event.open = true;
+  }
+  void record_decision(std::uint64_t task, DecisionKind kind, std::uint64_t options,
+                       std::uint64_t value) {
+    if (hashing()) open_of(task).decision(static_cast<std::uint64_t>(kind), options, value);
+  }
+  void record_footprint(std::uint64_t task, const Footprint& footprint);
+  // The task reached a scheduling point, blocked or finished: its event is over.
+  void end_event(std::uint64_t task) {
+    if (hashing()) apply_event(task);
+  }
+  void apply_event(std::uint64_t task);
+  // At a task node: a new node's trace, and whether its state was explored
+  // before (then the run is redundant).
+  bool seen_before(Node& node);
 
   DfsOptions options_;
   std::vector<Node> nodes_;
@@ -541,6 +585,8 @@ class DfsStrategy final : public Strategy {
   bool all_queues_ordered_ = false;  // a poll point that may take waiters unseen was met
   bool restart_ = false;             // this run took a waiter from a queue assumed unordered
   std::uint64_t restarts_ = 0;
+  bool caching_ = false;
+  dfs_detail::StateTable states_;  // states explored (cleared when the search starts over)
   mutable SearchStatus status_;
   std::uint64_t depth_ = 0;
 
@@ -555,7 +601,10 @@ class DfsStrategy final : public Strategy {
   Running learning_;         // a select that just blocked, its directions unknown
   std::vector<TaskOp> ops_;  // by task id
   std::vector<std::pair<std::uint64_t, bool>> closed_seen_;  // channel -> closed, as last described
-  std::uint64_t announced_ = 0;  // a task whose scheduling point was not decided on yet
+  std::uint64_t announced_ = 0;              // a task whose scheduling point was not decided on yet
+  dfs_detail::TraceHash trace_hash_;         // the run's trace so far (when hash_live_)
+  bool hash_live_ = false;                   // trace_hash_ follows this run
+  std::vector<dfs_detail::OpenEvent> open_;  // by task id (0: the clock)
 };
 
 // ---- decisions ----
@@ -566,6 +615,11 @@ std::uint64_t DfsStrategy::choose(const DecisionPoint& point) {
   if (!replay_fits(node, point)) return point.options;
   if (options_.reduce && position_ == track_from_) {
     tracking_ = true;
+    if (caching_) {
+      trace_hash_ = node.hash;
+      open_.clear();
+      hash_live_ = true;
+    }
     learn_directions();
     start_segment(position_, point);
   } else if (tracking_) {
@@ -588,6 +642,8 @@ void DfsStrategy::in_segment(DecisionKind kind, std::uint64_t options, std::uint
         running_.decision_options = options;
         running_.decision = value;
       }
+      record_decision(attributed(running_.task ? running_.task : current_task_id()), kind, options,
+                      value);
       return;
     case DecisionKind::task:  // no preemption left: the current task goes on
       finish_running(false);
@@ -595,9 +651,11 @@ void DfsStrategy::in_segment(DecisionKind kind, std::uint64_t options, std::uint
       return;
     case DecisionKind::timer:
       segment_.footprint.global = true;
+      record_global(0);
       return;
     case DecisionKind::random:  // asked by the code after an operation
       settle();
+      record_decision(attributed(current_task_id()), kind, options, value);
       return;
   }
 }
@@ -649,6 +707,12 @@ std::uint64_t DfsStrategy::new_node(const DecisionPoint& point) {
       announced_ = 0;  // the current task's operation: the next segment's, not this one's
       node.sleep = finish_segment(&point);
     }
+    if (caching_ && !node.passes && seen_before(node)) {
+      ++status_.revisits;
+      redundant_ = true;
+      divergence_ = "dfs: this run reached a state explored before";
+      return point.options;
+    }
   }
   for (std::uint64_t p = 0; p < node.positions; ++p) {
     if (node.kind != DecisionKind::task) {
@@ -692,9 +756,11 @@ void DfsStrategy::end_run() {
     // that queue's order (ordered_queues_).
     restart_ = false;
     nodes_.clear();
+    states_.clear();
     track_from_ = kNone;
     status_.schedules = 0;
     status_.redundant = 0;
+    status_.revisits = 0;
     ++restarts_;
     return;
   }
@@ -742,6 +808,7 @@ void DfsStrategy::start_segment(std::size_t index, const DecisionPoint& point) {
   announced_ = 0;
   if (segment_.owner == 0) {  // the clock option: timers fire, anything may change
     segment_.footprint.global = true;
+    record_global(0);
     return;
   }
   const TaskRecord* owner = point.task_at(node.chosen);
@@ -847,7 +914,7 @@ void DfsStrategy::finish_running(bool blocked) {
   Running run = std::move(running_);
   running_ = Running{};
   if (segment_.node == kNone) return;
-  Footprint& footprint = segment_.footprint;
+  Footprint footprint;  // this operation's; joins the segment's at the end
   const std::vector<Obj>& objects = run.before.objects;
   // What one case (or plain operation) on a channel did. direction: +1
   // receive, -1 send, 0 unknown.
@@ -922,6 +989,11 @@ void DfsStrategy::finish_running(bool blocked) {
   } else {
     write_all();  // lock, a wait that blocks, an operation not known here
   }
+  segment_.footprint.merge(footprint);
+  record_footprint(run.task, footprint);
+  bool unseen =
+      std::any_of(objects.begin(), objects.end(), [](const Obj& obj) { return obj.unseen; });
+  if (run.before.global || unseen) record_global(attributed(run.task));
   if (blocked && operation == "select" &&
       !directions_.count(SiteKey(run.where.file, run.where.line))) {
     learning_ = std::move(run);  // its waiters show the directions (after the lock is released)
@@ -1006,7 +1078,8 @@ void DfsStrategy::identify_closed(const DecisionPoint& point) {
   segment_.footprint.close_scope = std::move(named);
 }
 
-bool DfsStrategy::write_named(std::string_view operation, std::uint64_t object) {
+bool DfsStrategy::write_named(std::string_view operation, std::uint64_t object,
+                              std::uint64_t task) {
   WaitObject::Kind kind;
   if (operation == "chan close") {
     kind = WaitObject::Kind::channel;
@@ -1018,6 +1091,7 @@ bool DfsStrategy::write_named(std::string_view operation, std::uint64_t object) 
     return false;
   }
   segment_.footprint.write_object(object_key(kind, object));
+  record_object(attributed(task), object_key(kind, object));
   return true;
 }
 
@@ -1075,20 +1149,25 @@ void DfsStrategy::on_event(const SimEvent& event) {
                    std::strcmp(event.operation, "sleep") == 0;
       if (tracking_) settle();
       announced_ = 0;
+      if (point) end_event(event.task);
       if (!point) {
         // A poll point: an object the executor does not name.
         if (tracking_) {
           std::string_view operation = event.operation;
-          if (event.object != 0 && write_named(operation, event.object)) {
+          if (event.object != 0 && write_named(operation, event.object, event.task)) {
             // named: its object is written (a close wakes its waiters: see woken)
           } else if (operation == "chan close") {
             segment_.footprint.closes = true;
+            record_global(attributed(event.task));
           } else if (operation == "sync.WaitGroup.Add") {
             segment_.footprint.any_wait_group = true;
+            record_global(attributed(event.task));
           } else if (operation == "sync.Mutex.Unlock" || operation == "sync.Mutex.TryLock") {
             segment_.footprint.any_mutex = true;
+            record_global(attributed(event.task));
           } else {  // try_send, try_recv (they read too), or unknown
             segment_.footprint.global = true;
+            record_global(attributed(event.task));
             // They may take a waiter from a queue, unseen: keep every queue's order.
             if (!all_queues_ordered_) {
               all_queues_ordered_ = true;
@@ -1116,6 +1195,7 @@ void DfsStrategy::on_event(const SimEvent& event) {
         finish_running(true);
       }
       announced_ = 0;
+      end_event(event.task);
       return;
     case SimEvent::Kind::woken: {
       if (!tracking_) return;
@@ -1123,15 +1203,21 @@ void DfsStrategy::on_event(const SimEvent& event) {
       if (segment_.node == kNone) return;
       // The segment completed (or closed, or cancelled) what the task waits on.
       TaskOp& op = op_of(event.task);
+      std::uint64_t by = attributed(event.other);  // 0: a timer
+      if (by == 0) record_global(0);
       if (!op.subject) {  // sleep (a timer), or unknown
         segment_.footprint.global = true;
+        record_global(by);
         return;
       }
       if (!op.described) {
         op.objects = describe(op.subject);
         op.described = true;
       }
-      if (op.objects.global) segment_.footprint.global = true;
+      if (op.objects.global) {
+        segment_.footprint.global = true;
+        record_global(by);
+      }
       // The segment completed one of its cases (its own operation on that
       // channel, or a close, wrote it); the task's waiters in the others
       // are withdrawn: that writes the queue each waits in. Where the
@@ -1142,9 +1228,13 @@ void DfsStrategy::on_event(const SimEvent& event) {
         const Obj& obj = op.objects.objects[i];
         if (!obj.key) continue;
         if (directions && !obj.unseen && is_channel(obj.key)) {
-          segment_.footprint.withdraw(obj.key | ((*directions)[i] > 0 ? kReceivers : kSenders));
+          std::uint64_t queue = obj.key | ((*directions)[i] > 0 ? kReceivers : kSenders);
+          segment_.footprint.withdraw(queue);
+          record(by, queue, dfs_detail::Access::append);
         } else {
           segment_.footprint.write_object(obj.key);
+          record_object(by, obj.key);
+          if (obj.unseen) record_global(by);
         }
       }
       return;
@@ -1154,16 +1244,47 @@ void DfsStrategy::on_event(const SimEvent& event) {
       if (tracking_) {
         settle();
         segment_.footprint.write(kSpawnKey);
+        std::uint64_t by = attributed(event.other);
+        record(by, kSpawnKey, dfs_detail::Access::write);
+        if (by == 0) record_global(0);
       }
       return;
     case SimEvent::Kind::clock:
       if (tracking_) segment_.footprint.global = true;
+      record_global(0);
       return;
     case SimEvent::Kind::finished:
       if (tracking_) settle();
       announced_ = 0;
+      end_event(event.task);
       op_of(event.task) = TaskOp{};  // its operations' awaiters are gone
       return;
+    case SimEvent::Kind::changed: {
+      // A Context's cancel closed its done channel, a LockGuard unlocked (no
+      // step), or a timer was armed, cancelled or fires.
+      if (!tracking_ || segment_.node == kNone) return;
+      std::string_view operation = event.operation;
+      std::uint64_t by = attributed(event.task);
+      if (operation == "timer") {
+        record(by, kTimersKey, dfs_detail::Access::write);
+        return;
+      }
+      WaitObject::Kind kind =
+          operation == "context cancel" ? WaitObject::Kind::channel : WaitObject::Kind::mutex;
+      if (event.object == 0) {  // made outside an executor: no identity
+        if (kind == WaitObject::Kind::channel) {
+          segment_.footprint.closes = true;
+        } else {
+          segment_.footprint.any_mutex = true;
+        }
+        record_global(by);
+        return;
+      }
+      std::uint64_t key = object_key(kind, event.object);
+      segment_.footprint.write_object(key);
+      record_object(by, key);
+      return;
+    }
     case SimEvent::Kind::preempted:
       return;
   }
@@ -1196,6 +1317,69 @@ std::vector<ObjectState> DfsStrategy::states_now(const DecisionPoint& point, std
                                                  bool fresh) {
   const Objects* op = first_op(point, find_task(point, task), fresh);
   return op ? states_of(*op) : std::vector<ObjectState>{};
+}
+
+// ---- the state cache ----
+
+void DfsStrategy::record_footprint(std::uint64_t task, const Footprint& footprint) {
+  if (!hashing()) return;
+  task = attributed(task);
+  if (footprint.global || footprint.closes || footprint.any_mutex || footprint.any_wait_group) {
+    record_global(task);
+  }
+  dfs_detail::OpenEvent& event = open_of(task);
+  for (std::uint64_t key : footprint.writes) event.add(key, dfs_detail::Access::write);
+  for (std::uint64_t key : footprint.reads) event.add(key, dfs_detail::Access::read);
+  for (const auto* keys : {&footprint.appends, &footprint.withdraws}) {
+    for (std::uint64_t key : *keys) event.add(key, dfs_detail::Access::append);
+  }
+  event.open = true;
+}
+
+void DfsStrategy::apply_event(std::uint64_t task) {
+  dfs_detail::OpenEvent& event = open_of(task);
+  if (task == 0 || event.global) {
+    trace_hash_.global_event(task);
+  } else {
+    trace_hash_.event(task, event.accesses, event.decisions);
+  }
+  event = dfs_detail::OpenEvent{};
+}
+
+bool DfsStrategy::seen_before(Node& node) {
+  if (!hash_live_) {
+    // The first task node the run records from: what led here is the
+    // decisions before it (the code before the first one is the same in
+    // every run).
+    dfs_detail::Hash128 seed{7, 8};
+    for (const Node& before : nodes_) {
+      seed = dfs_detail::mix(dfs_detail::mix(seed, static_cast<std::uint64_t>(before.kind)),
+                             before.chosen);
+    }
+    trace_hash_.reset(seed);
+    open_.clear();
+    hash_live_ = true;
+  } else {
+    // Events still open: a timer or the clock in the last segment.
+    for (std::uint64_t task = 0; task < open_.size(); ++task) {
+      if (open_[task].open) apply_event(task);
+    }
+  }
+  node.hash = trace_hash_;
+  std::uint64_t asleep = 0;
+  for (const SleepEntry& entry : node.sleep) {
+    if (entry.task >= 64) return false;  // not representable: explore (and do not record)
+    asleep |= std::uint64_t{1} << entry.task;
+  }
+  dfs_detail::Hash128 key = trace_hash_.fingerprint();
+  key = dfs_detail::mix(dfs_detail::mix(key, node.current), node.preemptions);
+  return states_.visit(key, asleep);
+}
+
+std::uint64_t DfsStrategy::current_task_id() {
+  Executor* executor = current_executor();
+  TaskRecord* task = executor ? executor->current_task() : nullptr;
+  return task ? task->id : 0;
 }
 
 // ---- progress ----

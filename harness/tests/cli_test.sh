@@ -322,6 +322,24 @@ assert search["complete"] is True and search["preemption_bound"] == 1, search
 assert search["schedules"] > 0 and search["redundant_runs"] == 0, search
 PY
 }
+case_run_dfs_state_cache_prunes_and_nocache_switches_it_off() {
+  chanfuzz run bridge --strategy dfs:2 --json
+  expect_status 0
+  cp "$work/out" "$work/cached.json"
+  chanfuzz run bridge --strategy dfs:2:nocache --json
+  expect_status 0
+  python3 - "$work/cached.json" "$work/out" <<'PY' || fail "the state cache's counts are not as expected"
+import json, sys
+cached = json.load(open(sys.argv[1]))["search"]
+plain = json.load(open(sys.argv[2]))["search"]
+assert cached["complete"] and plain["complete"], (cached, plain)
+assert cached["revisited_runs"] > 0 and cached["states"] > 0, cached
+assert plain["revisited_runs"] == 0 and plain["states"] == 0, plain
+assert cached["schedules"] < plain["schedules"], (cached, plain)
+PY
+  chanfuzz run bridge --strategy dfs:2
+  expect_out_line "cut short as redundant \([0-9]+ at one of [0-9]+ states explored before\)"
+}
 case_run_dfs_finds_a_leak_and_replays_it() {
   chanfuzz run pipeline_leak --strategy dfs:2
   expect_status 1

@@ -12,6 +12,12 @@
 // and try_recv take waiters unseen and keep every order). The last program
 // shows why the two arrival orders of a rendezvous are not merged: under a
 // preemption bound they differ in which partner runs on.
+//
+// Every program is searched three ways: full, sleep sets alone (:nocache),
+// and sleep sets with the state cache (the default): the same failures,
+// and the cache never runs more schedules than sleep sets alone. The last
+// programs change objects with no operation (a Context's cancel, a
+// LockGuard's unlock), and one is built for the cache to prune.
 #include <gtest/gtest.h>
 
 #include <chanfuzz/chanfuzz.hpp>
@@ -46,10 +52,13 @@ std::pair<std::uint64_t, std::uint64_t> expect_same_failures(Task<void> (*progra
   for (int bound = 0; bound <= 2; ++bound) {
     std::string spec = "dfs:" + std::to_string(bound);
     AllFailures full = all_failures(program, spec + ":full");
+    AllFailures sleep_sets = all_failures(program, spec + ":nocache");
     AllFailures reduced = all_failures(program, spec);
-    EXPECT_TRUE(full.complete && reduced.complete) << spec;
+    EXPECT_TRUE(full.complete && sleep_sets.complete && reduced.complete) << spec;
+    EXPECT_EQ(sleep_sets.found, full.found) << spec;
     EXPECT_EQ(reduced.found, full.found) << spec;
-    EXPECT_LE(reduced.schedules, full.schedules) << spec;
+    EXPECT_LE(sleep_sets.schedules, full.schedules) << spec;
+    EXPECT_LE(reduced.schedules, sleep_sets.schedules) << spec;
     if (fails) {
       EXPECT_FALSE(full.found.empty()) << spec;
     }
@@ -234,6 +243,109 @@ TEST(Rendezvous, both_arrival_orders_are_explored_within_the_bound) {
   ASSERT_TRUE(reduced.complete);
   EXPECT_FALSE(reduced.found.empty());
   expect_same_failures(who_runs_on_after_a_rendezvous);
+}
+
+// ---- the state cache -------------------------------------------------------
+
+// A cancel closes the done channel with no step of its own
+// (SimEvent::Kind::changed). b looks at done once, with a default, then
+// waits at a gate; a cancels, then waits at its own gate. Once both wait,
+// the states of the two orders differ by b's local flag alone, and b fails
+// later, after an opener lets it through, only if it looked first. Were
+// the cancel invisible, a's and b's events would commute and the cache
+// could merge the two states. (Here the failure is also reached by other
+// paths, so this program checks the search against the full one; that the
+// cancel is seen at all is checked in state_cache_test.cpp.)
+Task<void> cancel_seen_later() {
+  auto pair = with_cancel(background());
+  Context ctx = pair.first;
+  CancelFunc cancel = pair.second;
+  auto a_gate = make_chan<int>();
+  auto b_gate = make_chan<int>();
+  go("a", [cancel, a_gate]() -> Task<> {
+    cancel();
+    co_await yield();  // a segment that ends at a's own point: a does not sleep in b's branch
+    (void)co_await a_gate.recv();
+  });
+  go("b", [ctx, b_gate]() -> Task<> {
+    auto s = co_await select(ctx.done().recv(), default_case());
+    bool saw = s.index() == 0;
+    (void)co_await b_gate.recv();
+    require(saw, "b looked before the cancel");
+  });
+  go("opener", [a_gate, b_gate]() -> Task<> {
+    co_await a_gate.send(1);
+    co_await b_gate.send(1);
+  });
+  // Main sleeps meanwhile: its timer keeps a choice (the clock) open even
+  // when only one task can run, so the waits are nodes of the search.
+  co_await sleep_for(std::chrono::hours(1));
+}
+
+TEST(StateCache, a_cancel_and_a_look_at_done_meet_the_full_search_failures) {
+  AllFailures cached = all_failures(cancel_seen_later, "dfs:0");
+  ASSERT_TRUE(cached.complete);
+  EXPECT_FALSE(cached.found.empty());
+  expect_same_failures(cancel_seen_later);
+}
+
+// The same with a LockGuard, which unlocks in its destructor (no step):
+// b's try_lock fails while a holds the lock across its yield.
+Task<void> guard_unlock_seen_later() {
+  Mutex mu;
+  WaitGroup wg;
+  wg.add(2);
+  go("a", [mu, wg]() -> Task<> {
+    {
+      LockGuard guard = co_await mu.scoped();
+      co_await yield();
+    }
+    wg.done();
+  });
+  go("b", [mu, wg]() -> Task<> {
+    bool got = mu.try_lock();
+    if (got) mu.unlock();
+    co_await yield();
+    require(got, "b tried while a held the lock");
+    wg.done();
+  });
+  co_await wg.wait();
+}
+
+TEST(StateCache, a_guard_unlock_and_a_try_lock_meet_the_full_search_failures) {
+  AllFailures cached = all_failures(guard_unlock_seen_later, "dfs:1");
+  ASSERT_TRUE(cached.complete);
+  EXPECT_FALSE(cached.found.empty());  // b must run inside a's hold: one preemption
+  expect_same_failures(guard_unlock_seen_later, false);
+}
+
+// Three producers fill their own buffered channels, then main drains them:
+// the producers' events are independent, so the orders that only
+// interleave them differently reach the same states. Sleep sets prune
+// some; the cache prunes the states reached again by other orders.
+Task<void> independent_producers() {
+  std::vector<Chan<int>> chans;
+  for (int i = 0; i < 3; ++i) chans.push_back(make_chan<int>(3));
+  for (int i = 0; i < 3; ++i) {
+    go("producer", [ch = chans[static_cast<std::size_t>(i)]]() -> Task<> {
+      for (int v = 0; v < 3; ++v) co_await ch.send(v);
+    });
+  }
+  int sum = 0;
+  for (auto& ch : chans) {
+    for (int v = 0; v < 3; ++v) sum += (co_await ch.recv()).value;
+  }
+  require(sum == 9, "a value was lost");
+}
+
+TEST(StateCache, prunes_states_reached_by_independent_orders) {
+  AllFailures sleep_sets = all_failures(independent_producers, "dfs:2:nocache");
+  AllFailures cached = all_failures(independent_producers, "dfs:2");
+  ASSERT_TRUE(sleep_sets.complete && cached.complete);
+  EXPECT_TRUE(cached.found.empty());
+  EXPECT_LT(cached.schedules * 2, sleep_sets.schedules)
+      << cached.schedules << " schedules with the cache, " << sleep_sets.schedules << " without";
+  expect_same_failures(independent_producers, false);
 }
 
 }  // namespace

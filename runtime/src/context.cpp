@@ -36,8 +36,11 @@ namespace {
 void close_done(const Chan<Unit>& done) {
   auto& state = *done.state();
   state.lock.lock();
-  Waiter* chain = state.closed ? nullptr : state.close_locked();
+  bool closing = !state.closed;
+  Waiter* chain = closing ? state.close_locked() : nullptr;
+  std::uint64_t id = state.id;
   state.lock.unlock();
+  if (closing) note_change("context cancel", id);  // no poll point: the cancel is not a step
   wake_chain(chain);
 }
 

@@ -116,7 +116,10 @@ bool Mutex::try_lock(SourceLocation where) const {
 }
 
 void LockGuard::unlock() {
-  if (auto state = std::move(state_)) detail::unlock_mutex(*state);
+  if (auto state = std::move(state_)) {
+    detail::note_change("sync.Mutex.Unlock", state->id);  // a destructor: no poll point
+    detail::unlock_mutex(*state);
+  }
 }
 
 // ---- WaitGroup ----

@@ -70,6 +70,8 @@ struct Report {
   bool search_complete = false;      // every schedule within the bound was run
   std::uint64_t schedules = 0;       // runs that completed a schedule
   std::uint64_t redundant_runs = 0;  // runs cut short by the reduction (they repeat schedules)
+  std::uint64_t revisited_runs = 0;  // of those, at a state explored before (the state cache)
+  std::uint64_t states = 0;          // states the cache remembers
   std::uint64_t preemption_bound = 0;
   bool random_limited = false;  // some random(n) explored only some of its values
   double fraction_done = -1;    // estimated share explored, when incomplete (-1: unknown)

@@ -51,12 +51,16 @@ struct SimEvent {
     spawned,    // a new task (where: the go() call)
     finished,   // the task returned (or died of a panic)
     clock,      // the virtual clock moved to `now`
+    changed,    // the running code changed `object` with no step: a Context's cancel
+                // closed its done channel, a LockGuard unlocked; object 0 with operation
+                // "timer": a timer was armed, cancelled or fires
   };
   Kind kind = Kind::operation;
   std::uint64_t step = 0;
   std::uint64_t task = 0;  // 0: none
   std::string_view task_name{};
-  std::uint64_t other = 0;  // preempted: the task that runs instead; woken: who woke it
+  std::uint64_t other = 0;  // preempted: the task that runs instead; woken: who woke it;
+                            // spawned: the task that called go() (0: none)
   const char* operation = "";
   SourceLocation where;
   const Blocker* subject = nullptr;  // operation: what it acts on (null for the others)
@@ -123,6 +127,7 @@ class SimExecutor final : public Executor {
   bool schedule_point(const char* operation, SourceLocation where, const Blocker* subject) override;
   void poll_point(const char* operation, SourceLocation where) override;
   void poll_point_on(const char* operation, SourceLocation where, std::uint64_t object) override;
+  void note_change(const char* operation, std::uint64_t object) override;
   void preempt(std::coroutine_handle<> self, PendingOp* op) override;
   void block(std::coroutine_handle<> self, WaitReason reason, SourceLocation where,
              const Blocker* blocker) override;

@@ -55,6 +55,8 @@ struct SearchStatus {
   bool exhausted = false;       // every schedule within the bound has been run
   std::uint64_t schedules = 0;  // runs that completed a schedule
   std::uint64_t redundant = 0;  // runs cut short: equivalent to a schedule already run
+  std::uint64_t revisits = 0;   // of those, cut short at a state explored before
+  std::uint64_t states = 0;     // states remembered (dfs's state cache)
   std::uint64_t depth = 0;      // decisions on the path being explored
   double fraction_done = -1;    // share of the bounded space explored (estimate), -1: unknown
   std::uint64_t preemption_bound = 0;
@@ -123,6 +125,8 @@ std::unique_ptr<Strategy> make_pct_strategy(std::uint64_t depth);
 struct DfsOptions {
   std::uint64_t preemption_bound = 2;
   bool reduce = true;
+  bool cache =
+      true;  // with reduce: prune states already explored (harness/strategies/state_cache.hpp)
   std::uint64_t random_values = 0;
 };
 std::unique_ptr<Strategy> make_dfs_strategy(DfsOptions options);
@@ -132,8 +136,9 @@ std::unique_ptr<Strategy> make_dfs_strategy(DfsOptions options);
 std::unique_ptr<Strategy> make_swarm_strategy(std::unique_ptr<Strategy> inner);
 
 // Makes a strategy from its name: "random" or "pct:<depth>" (depth 1-100);
-// "dfs:<P>" (P 0-1000 preemptions) with options ":full" (no reduction) and
-// ":values=<K>" (random(n) explores K values); any sampling one followed by
+// "dfs:<P>" (P 0-1000 preemptions) with options ":full" (no reduction),
+// ":nocache" (sleep sets without the state cache) and ":values=<K>"
+// (random(n) explores K values); any sampling one followed by
 // "+swarm" ("random+swarm", "pct:3+swarm").
 // ("replay" needs a trace: see ReplayStrategy and check().) Throws
 // std::invalid_argument with a one-line message for anything else.

@@ -183,6 +183,14 @@ class Executor {
     (void)object;
     poll_point(operation, where);
   }
+  // The running code changed `object` (its new_object_id()) with no
+  // operation of its own: a Context's cancel closed its done channel, a
+  // LockGuard unlocked its mutex. No step and no decision: for observers
+  // that track which objects the code touches (dfs's reduction).
+  virtual void note_change(const char* operation, std::uint64_t object) {
+    (void)operation;
+    (void)object;
+  }
   virtual void preempt(std::coroutine_handle<> self, PendingOp* op) = 0;
   virtual void block(std::coroutine_handle<> self, WaitReason reason, SourceLocation where,
                      const Blocker* blocker) = 0;
@@ -230,6 +238,11 @@ inline void poll_point(const char* operation, SourceLocation where) {
 }
 inline void poll_point(const char* operation, SourceLocation where, std::uint64_t object) {
   if (Executor* executor = current_executor()) executor->poll_point_on(operation, where, object);
+}
+
+// See Executor::note_change (no-op outside an executor).
+inline void note_change(const char* operation, std::uint64_t object) {
+  if (Executor* executor = current_executor()) executor->note_change(operation, object);
 }
 
 }  // namespace detail

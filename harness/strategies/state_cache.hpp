@@ -1,0 +1,233 @@
+// State caching for dfs: fingerprints of the states a search reaches, as
+// the partial order of what the tasks did, and a table of those seen.
+//
+// The executor cannot hash its state: a task's state is a coroutine frame
+// the runtime cannot read. But under dfs's assumption (tasks share memory
+// only through channels, mutexes, wait groups and contexts) the state after
+// a schedule is a function of its Mazurkiewicz trace: which events each task
+// ran, and in what order conflicting events ran. Two schedules with the same
+// trace reach the same state (up to the numbering of objects made in another
+// order), so the search need not explore from there twice.
+//
+// An *event* is what one task does between two of its scheduling points:
+// the operation there, and the code up to the next one. Its accesses are
+// the object parts it read, wrote, or queued a waiter on (reads commute
+// with reads, queue appends with appends; everything else conflicts). Each
+// event is hashed with its task's previous event and, per part it accesses,
+// the events it conflicts with before it: so an event's hash names its
+// whole causal past, and the hashes of the tasks' last events name the
+// whole trace (Mazurkiewicz's dependency graph). An event the strategy
+// cannot describe (a clock jump, a timer decision, an object made outside
+// the executor) is *global*: it depends on everything before it and
+// everything after depends on it.
+//
+// The hash is 128 bits, two independent 64-bit lanes (splitmix64's
+// finalizer): a collision would merge two states, so it is made unlikely
+// enough not to matter (about n^2 / 2^129 for n states).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace chanfuzz::dfs_detail {
+
+struct Hash128 {
+  std::uint64_t a = 0, b = 0;
+  friend bool operator==(const Hash128&, const Hash128&) = default;
+};
+
+inline std::uint64_t mix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// h then x, in order.
+inline Hash128 mix(Hash128 h, std::uint64_t x) {
+  return {mix64(h.a ^ mix64(x)),
+          mix64(h.b ^ mix64(x ^ 0x5851f42d4c957f2dULL) ^ 0x14057b7ef767814fULL)};
+}
+inline Hash128 mix(Hash128 h, Hash128 x) { return mix(mix(h, x.a), x.b); }
+
+// How an event touched a part of an object.
+enum class Access : std::uint8_t { none = 0, read = 1, append = 2, write = 3 };
+
+// The trace so far, as hashes.
+class TraceHash {
+ public:
+  // One event of `task` (0: the clock) with its accesses (key, how; sorted
+  // by key, one per key) and a hash of the decisions taken inside it.
+  void event(std::uint64_t task, const std::vector<std::pair<std::uint64_t, Access>>& accesses,
+             Hash128 decisions) {
+    Hash128& chain = chain_of(task);
+    Hash128 h = mix(mix(mix(Hash128{1, 2}, task), chain), global_);
+    h = mix(h, decisions);
+    for (const auto& [key, how] : accesses) {
+      Part& part = part_of(key);
+      Hash128 pred = (how == Access::write || part.group != how) ? closed(part) : part.base;
+      h = mix(mix(mix(h, key), static_cast<std::uint64_t>(how)), pred);
+    }
+    chain = h;
+    for (const auto& [key, how] : accesses) {
+      Part& part = part_of(key);
+      if (how == Access::write) {
+        part = Part{key, h, Access::none, {}};
+      } else if (part.group == how) {
+        part.sum.a += h.a;  // reads (appends) in a row commute: a sum forgets their order
+        part.sum.b += h.b;
+      } else {
+        part.base = closed(part);
+        part.group = how;
+        part.sum = h;
+      }
+    }
+  }
+
+  // An event that depends on everything before it; everything after
+  // depends on it.
+  void global_event(std::uint64_t task) {
+    Hash128 h = mix(mix(Hash128{3, 4}, task), fingerprint());
+    chain_of(task) = h;
+    global_ = h;
+  }
+
+  // The trace: every task's last event (each names its causal past).
+  Hash128 fingerprint() const {
+    Hash128 h{5, 6};
+    for (const auto& [task, chain] : chains_) h = mix(mix(h, task), chain);
+    return mix(h, global_);
+  }
+
+  // A trace that starts from a known point (`seed`: what led there).
+  void reset(Hash128 seed) {
+    chains_.clear();
+    parts_.clear();
+    global_ = seed;
+  }
+
+ private:
+  struct Part {
+    std::uint64_t key = 0;
+    Hash128 base;                 // the events up to the last write, and any closed groups
+    Access group = Access::none;  // the open group of commuting accesses (reads or appends)
+    Hash128 sum;                  // their hashes, summed
+  };
+  static Hash128 closed(const Part& part) {
+    if (part.group == Access::none) return part.base;
+    return mix(mix(part.base, static_cast<std::uint64_t>(part.group)), part.sum);
+  }
+  Hash128& chain_of(std::uint64_t task) {
+    auto at = std::lower_bound(chains_.begin(), chains_.end(), task,
+                               [](const auto& entry, std::uint64_t t) { return entry.first < t; });
+    if (at == chains_.end() || at->first != task) at = chains_.insert(at, {task, Hash128{}});
+    return at->second;
+  }
+  Part& part_of(std::uint64_t key) {
+    auto at = std::lower_bound(parts_.begin(), parts_.end(), key,
+                               [](const Part& part, std::uint64_t k) { return part.key < k; });
+    if (at == parts_.end() || at->key != key)
+      at = parts_.insert(at, Part{key, {}, Access::none, {}});
+    return *at;
+  }
+
+  std::vector<std::pair<std::uint64_t, Hash128>> chains_;  // by task id
+  std::vector<Part> parts_;                                // by key
+  Hash128 global_;
+};
+
+// What one task did since its last scheduling point.
+struct OpenEvent {
+  std::vector<std::pair<std::uint64_t, Access>> accesses;  // sorted by key
+  Hash128 decisions;
+  bool global = false;
+  bool open = false;  // something was recorded (or the task ran at all)
+
+  void add(std::uint64_t key, Access how) {
+    open = true;
+    auto at = std::lower_bound(accesses.begin(), accesses.end(), key,
+                               [](const auto& entry, std::uint64_t k) { return entry.first < k; });
+    if (at == accesses.end() || at->first != key) {
+      accesses.insert(at, {key, how});
+    } else if (at->second != how) {
+      at->second = Access::write;  // read and append, or either and write: conflicts with all
+    }
+  }
+  void decision(std::uint64_t kind, std::uint64_t options, std::uint64_t value) {
+    open = true;
+    decisions = mix(mix(mix(decisions, kind), options), value);
+  }
+};
+
+// States seen, with the tasks asleep when each was first explored: a
+// revisit with (at least) those tasks asleep is pruned. Open addressing,
+// 24 bytes a slot, growing up to `max_slots`; when full it stops learning
+// (the search stays complete, it only prunes less).
+class StateTable {
+ public:
+  explicit StateTable(std::size_t max_slots = std::size_t{1} << 23) : max_slots_(max_slots) {}
+
+  // true: seen with a sleep set within `asleep` (prune). Otherwise records
+  // the state (the sleep set kept is the intersection of both).
+  bool visit(Hash128 key, std::uint64_t asleep) {
+    if (key.a == 0 && key.b == 0) key.a = 1;  // 0,0 marks an empty slot
+    if (slots_.empty()) slots_.resize(std::size_t{1} << 16);
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = key.a & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.key.a == 0 && slot.key.b == 0) break;
+      if (slot.key == key) {
+        if ((slot.asleep & ~asleep) == 0) return true;
+        slot.asleep &= asleep;
+        return false;
+      }
+    }
+    if ((used_ + 1) * 10 > slots_.size() * 7) {
+      if (slots_.size() >= max_slots_) {
+        full_ = true;
+        return false;
+      }
+      grow();
+      mask = slots_.size() - 1;
+    }
+    std::size_t i = key.a & mask;
+    while (!(slots_[i].key.a == 0 && slots_[i].key.b == 0)) i = (i + 1) & mask;
+    slots_[i] = Slot{key, asleep};
+    ++used_;
+    return false;
+  }
+  void clear() {
+    slots_.clear();
+    slots_.shrink_to_fit();
+    used_ = 0;
+    full_ = false;
+  }
+  std::size_t size() const { return used_; }
+  bool full() const { return full_; }
+
+ private:
+  struct Slot {
+    Hash128 key;
+    std::uint64_t asleep = 0;
+  };
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.size() * 2, Slot{});
+    std::size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.key.a == 0 && slot.key.b == 0) continue;
+      std::size_t i = slot.key.a & mask;
+      while (!(slots_[i].key.a == 0 && slots_[i].key.b == 0)) i = (i + 1) & mask;
+      slots_[i] = slot;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
+  std::size_t max_slots_;
+  bool full_ = false;
+};
+
+}  // namespace chanfuzz::dfs_detail
