@@ -46,13 +46,15 @@ std::unique_ptr<Strategy> make_dfs_from(std::string_view spec) {
       options.reduce = false;
     } else if (option == "nocache") {
       options.cache = false;
+    } else if (option == "nomodel") {
+      options.model = false;
     } else if (option.substr(0, 7) == "values=") {
       auto values = whole_in(option.substr(7), 1, 1000000);
       if (!values) throw bad("values=<K> needs K from 1 to 1000000, e.g. dfs:2:values=4");
       options.random_values = *values;
     } else {
       throw bad("unknown dfs option '" + std::string(option) +
-                "' (known: full, nocache, values=<K>)");
+                "' (known: full, nocache, nomodel, values=<K>)");
     }
   }
   return make_dfs_strategy(options);

@@ -363,6 +363,7 @@ struct Node {
   std::vector<SleepEntry> done;      // options explored, with what their segments did
   SleepEntry explored;               // the chosen option's segment, over every variant so far
   dfs_detail::TraceHash hash;        // with the state cache: the trace up to this node
+  dfs_detail::StateModel model;      // and the state (while the model can follow it)
 };
 
 // A task's last scheduling point.
@@ -390,6 +391,7 @@ class DfsStrategy final : public Strategy {
     std::string out = "dfs:" + std::to_string(options_.preemption_bound);
     if (!options_.reduce) out += ":full";
     if (options_.reduce && !options_.cache) out += ":nocache";
+    if (caching_ && !options_.model) out += ":nomodel";
     if (options_.random_values) out += ":values=" + std::to_string(options_.random_values);
     return out;
   }
@@ -566,9 +568,27 @@ class DfsStrategy final : public Strategy {
     if (hashing()) apply_event(task);
   }
   void apply_event(std::uint64_t task);
+  // The state model (StateModel): what an operation did to the shadow of
+  // its objects. `directions`: of its channels (null: not a channel
+  // operation, or not known); `taken`: the case it completed (kNone: it
+  // blocked, or a select's default).
+  bool modeling() const { return options_.model && hashing() && !model_.poisoned(); }
+  void model_op(const Running& run, bool blocked, const std::vector<int>* directions,
+                std::size_t taken);
+  void model_woken(std::uint64_t task, std::uint64_t waker, const TaskOp& op);
+  void model_point(std::uint64_t task) {
+    if (!modeling()) return;
+    if (awaiting_ == task) model_.poison();  // its partner's value never came
+    model_.point(task);
+  }
+  void model_poison() {
+    if (hashing()) model_.poison();
+  }
   // At a task node: a new node's trace, and whether its state was explored
   // before (then the run is redundant).
-  bool seen_before(Node& node);
+  bool seen_before(Node& node, const DecisionPoint& point);
+  // The model's first state: the tasks blocked before the first node.
+  void model_start(const DecisionPoint& point);
 
   DfsOptions options_;
   std::vector<Node> nodes_;
@@ -605,6 +625,18 @@ class DfsStrategy final : public Strategy {
   dfs_detail::TraceHash trace_hash_;         // the run's trace so far (when hash_live_)
   bool hash_live_ = false;                   // trace_hash_ follows this run
   std::vector<dfs_detail::OpenEvent> open_;  // by task id (0: the clock)
+  dfs_detail::StateModel model_;
+  dfs_detail::Hash128 seed_;  // the decisions before the first task node
+  // The last operation that may wake tasks, and what a woken task gets.
+  struct LastOp {
+    enum class Kind : std::uint8_t { none, send, recv, close, sync } kind = Kind::none;
+    std::uint64_t channel = 0;  // base key
+    std::uint64_t index = 0;    // the case it completed
+    bool from_buffer = false;   // recv: took a buffered value (a woken sender refills)
+    dfs_detail::Hash128 value;  // send: the value sent
+    std::uint64_t task = 0;
+  } last_op_;
+  std::uint64_t awaiting_ = 0;  // a receiver whose value comes with the sender's wake
 };
 
 // ---- decisions ----
@@ -617,8 +649,11 @@ std::uint64_t DfsStrategy::choose(const DecisionPoint& point) {
     tracking_ = true;
     if (caching_) {
       trace_hash_ = node.hash;
+      model_ = node.model;
       open_.clear();
       hash_live_ = true;
+      last_op_ = LastOp{};
+      awaiting_ = 0;
     }
     learn_directions();
     start_segment(position_, point);
@@ -652,10 +687,14 @@ void DfsStrategy::in_segment(DecisionKind kind, std::uint64_t options, std::uint
     case DecisionKind::timer:
       segment_.footprint.global = true;
       record_global(0);
+      model_poison();
       return;
     case DecisionKind::random:  // asked by the code after an operation
       settle();
       record_decision(attributed(current_task_id()), kind, options, value);
+      if (modeling()) {
+        model_.observe(current_task_id(), 0x72616e64ULL, dfs_detail::Hash128{value, options});
+      }
       return;
   }
 }
@@ -707,7 +746,7 @@ std::uint64_t DfsStrategy::new_node(const DecisionPoint& point) {
       announced_ = 0;  // the current task's operation: the next segment's, not this one's
       node.sleep = finish_segment(&point);
     }
-    if (caching_ && !node.passes && seen_before(node)) {
+    if (caching_ && !node.passes && seen_before(node, point)) {
       ++status_.revisits;
       redundant_ = true;
       divergence_ = "dfs: this run reached a state explored before";
@@ -809,6 +848,7 @@ void DfsStrategy::start_segment(std::size_t index, const DecisionPoint& point) {
   if (segment_.owner == 0) {  // the clock option: timers fire, anything may change
     segment_.footprint.global = true;
     record_global(0);
+    model_poison();
     return;
   }
   const TaskRecord* owner = point.task_at(node.chosen);
@@ -953,16 +993,23 @@ void DfsStrategy::finish_running(bool blocked) {
   std::string_view operation = run.operation;
   if (objects.empty()) {
     // yield, sleep: nothing shared
+    model_op(run, blocked, nullptr, kNone);
   } else if (operation == "chan receive") {
     access(objects.front(), 1, true);
+    static const std::vector<int> kReceive{1};
+    model_op(run, blocked, &kReceive, 0);
   } else if (operation == "chan send") {
     access(objects.front(), -1, true);
+    static const std::vector<int> kSend{-1};
+    model_op(run, blocked, &kSend, 0);
   } else if (operation == "sync.WaitGroup.Wait" && !blocked && objects.front().length == 0) {
     footprint.read(objects.front().key);
+    model_op(run, blocked, nullptr, kNone);
   } else if (operation == "select") {
     auto known = directions_.find(SiteKey(run.where.file, run.where.line));
     if (known == directions_.end() || known->second.size() != objects.size()) {
       write_all();
+      model_op(run, blocked, nullptr, kNone);
     } else {
       const std::vector<int>& direction = known->second;
       std::vector<std::size_t> ready;  // as pass 1 of select sees them
@@ -981,13 +1028,16 @@ void DfsStrategy::finish_running(bool blocked) {
       }
       if (!blocked && !ready.empty() && taken == kNone) {
         write_all();  // not as predicted: take no chance
+        model_op(run, blocked, nullptr, kNone);
       } else {
         for (std::size_t i = 0; i < objects.size(); ++i)
           access(objects[i], direction[i], i == taken);
+        model_op(run, blocked, &direction, taken);
       }
     }
   } else {
     write_all();  // lock, a wait that blocks, an operation not known here
+    model_op(run, blocked, nullptr, kNone);
   }
   segment_.footprint.merge(footprint);
   record_footprint(run.task, footprint);
@@ -1149,25 +1199,36 @@ void DfsStrategy::on_event(const SimEvent& event) {
                    std::strcmp(event.operation, "sleep") == 0;
       if (tracking_) settle();
       announced_ = 0;
-      if (point) end_event(event.task);
+      if (point) {
+        end_event(event.task);
+        model_point(event.task);
+      }
       if (!point) {
         // A poll point: an object the executor does not name.
         if (tracking_) {
           std::string_view operation = event.operation;
           if (event.object != 0 && write_named(operation, event.object, event.task)) {
+            last_op_ = LastOp{};
+            last_op_.kind = operation == "chan close" ? LastOp::Kind::close : LastOp::Kind::sync;
+            last_op_.channel = object_key(WaitObject::Kind::channel, event.object);
+            last_op_.task = attributed(event.task);
             // named: its object is written (a close wakes its waiters: see woken)
           } else if (operation == "chan close") {
             segment_.footprint.closes = true;
             record_global(attributed(event.task));
+            model_poison();
           } else if (operation == "sync.WaitGroup.Add") {
             segment_.footprint.any_wait_group = true;
             record_global(attributed(event.task));
+            model_poison();
           } else if (operation == "sync.Mutex.Unlock" || operation == "sync.Mutex.TryLock") {
             segment_.footprint.any_mutex = true;
             record_global(attributed(event.task));
+            model_poison();
           } else {  // try_send, try_recv (they read too), or unknown
             segment_.footprint.global = true;
             record_global(attributed(event.task));
+            model_poison();
             // They may take a waiter from a queue, unseen: keep every queue's order.
             if (!all_queues_ordered_) {
               all_queues_ordered_ = true;
@@ -1196,6 +1257,7 @@ void DfsStrategy::on_event(const SimEvent& event) {
       }
       announced_ = 0;
       end_event(event.task);
+      if (modeling()) model_.set_status(event.task, dfs_detail::StateModel::blocked);
       return;
     case SimEvent::Kind::woken: {
       if (!tracking_) return;
@@ -1204,7 +1266,10 @@ void DfsStrategy::on_event(const SimEvent& event) {
       // The segment completed (or closed, or cancelled) what the task waits on.
       TaskOp& op = op_of(event.task);
       std::uint64_t by = attributed(event.other);  // 0: a timer
-      if (by == 0) record_global(0);
+      if (by == 0) {
+        record_global(0);
+        model_poison();
+      }
       if (!op.subject) {  // sleep (a timer), or unknown
         segment_.footprint.global = true;
         record_global(by);
@@ -1237,6 +1302,7 @@ void DfsStrategy::on_event(const SimEvent& event) {
           if (obj.unseen) record_global(by);
         }
       }
+      model_woken(event.task, by, op);
       return;
     }
     case SimEvent::Kind::spawned:
@@ -1246,17 +1312,26 @@ void DfsStrategy::on_event(const SimEvent& event) {
         segment_.footprint.write(kSpawnKey);
         std::uint64_t by = attributed(event.other);
         record(by, kSpawnKey, dfs_detail::Access::write);
-        if (by == 0) record_global(0);
+        if (by == 0) {
+          record_global(0);
+          model_poison();
+        }
+        if (modeling()) model_.spawned(event.task, by);
       }
       return;
     case SimEvent::Kind::clock:
       if (tracking_) segment_.footprint.global = true;
       record_global(0);
+      model_poison();
       return;
     case SimEvent::Kind::finished:
       if (tracking_) settle();
       announced_ = 0;
       end_event(event.task);
+      if (modeling()) {
+        model_point(event.task);
+        model_.set_status(event.task, dfs_detail::StateModel::finished);
+      }
       op_of(event.task) = TaskOp{};  // its operations' awaiters are gone
       return;
     case SimEvent::Kind::changed: {
@@ -1267,6 +1342,7 @@ void DfsStrategy::on_event(const SimEvent& event) {
       std::uint64_t by = attributed(event.task);
       if (operation == "timer") {
         record(by, kTimersKey, dfs_detail::Access::write);
+        model_poison();
         return;
       }
       WaitObject::Kind kind =
@@ -1278,11 +1354,16 @@ void DfsStrategy::on_event(const SimEvent& event) {
           segment_.footprint.any_mutex = true;
         }
         record_global(by);
+        model_poison();
         return;
       }
       std::uint64_t key = object_key(kind, event.object);
       segment_.footprint.write_object(key);
       record_object(by, key);
+      last_op_ = LastOp{};
+      last_op_.kind = kind == WaitObject::Kind::channel ? LastOp::Kind::close : LastOp::Kind::sync;
+      last_op_.channel = key;
+      last_op_.task = by;
       return;
     }
     case SimEvent::Kind::preempted:
@@ -1346,7 +1427,7 @@ void DfsStrategy::apply_event(std::uint64_t task) {
   event = dfs_detail::OpenEvent{};
 }
 
-bool DfsStrategy::seen_before(Node& node) {
+bool DfsStrategy::seen_before(Node& node, const DecisionPoint& point) {
   if (!hash_live_) {
     // The first task node the run records from: what led here is the
     // decisions before it (the code before the first one is the same in
@@ -1357,6 +1438,8 @@ bool DfsStrategy::seen_before(Node& node) {
                              before.chosen);
     }
     trace_hash_.reset(seed);
+    model_start(point);
+    seed_ = seed;
     open_.clear();
     hash_live_ = true;
   } else {
@@ -1366,14 +1449,189 @@ bool DfsStrategy::seen_before(Node& node) {
     }
   }
   node.hash = trace_hash_;
+  node.model = model_;
+  last_op_ = LastOp{};
   std::uint64_t asleep = 0;
   for (const SleepEntry& entry : node.sleep) {
     if (entry.task >= 64) return false;  // not representable: explore (and do not record)
     asleep |= std::uint64_t{1} << entry.task;
   }
-  dfs_detail::Hash128 key = trace_hash_.fingerprint();
+  // The state where the model follows it, else the trace (both name the
+  // state; kept apart by their first word).
+  dfs_detail::Hash128 key =
+      model_.poisoned() || !options_.model
+          ? dfs_detail::mix(dfs_detail::Hash128{1, 0}, trace_hash_.fingerprint())
+          : dfs_detail::mix(dfs_detail::mix(dfs_detail::Hash128{2, 0}, seed_),
+                            model_.fingerprint());
   key = dfs_detail::mix(dfs_detail::mix(key, node.current), node.preemptions);
   return states_.visit(key, asleep);
+}
+
+void DfsStrategy::model_op(const Running& run, bool blocked, const std::vector<int>* directions,
+                           std::size_t taken) {
+  if (!modeling()) return;
+  using dfs_detail::Hash128;
+  const std::vector<Obj>& objects = run.before.objects;
+  std::string_view operation = run.operation;
+  std::uint64_t me = run.task;
+  last_op_ = LastOp{};
+  if (objects.empty()) return;  // yield; sleep arms a timer, which poisons
+  if (operation == "sync.WaitGroup.Wait") {
+    // The counter follows from the histories; the queue of waiters does not.
+    if (blocked) model_.enqueue(objects.front().key, me);
+    return;
+  }
+  if (!directions || run.before.global) {  // a lock (its retries are not seen), or unknown
+    model_.poison();
+    return;
+  }
+  for (const Obj& obj : objects) {
+    if (obj.key == 0) continue;
+    if (!is_channel(obj.key) || obj.unseen ||
+        !model_.check(obj.key, obj.length, obj.key | kReceivers, obj.receivers, obj.key | kSenders,
+                      obj.senders)) {
+      model_.poison();
+      return;
+    }
+  }
+  const std::vector<int>& direction = *directions;
+  if (blocked) {
+    std::vector<Hash128>& sending = model_.sending(me);
+    sending.assign(objects.size(), Hash128{});
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      if (objects[i].key == 0) continue;
+      model_.enqueue(objects[i].key | (direction[i] > 0 ? kReceivers : kSenders), me);
+      if (direction[i] < 0) sending[i] = model_.value_of(me, i);
+    }
+    return;
+  }
+  if (taken == kNone) {  // a select's default: nothing was ready
+    model_.observe(me, 0x64666c74ULL);
+    return;
+  }
+  const Obj& obj = objects[taken];
+  if (direction[taken] > 0) {
+    if (obj.length > 0) {
+      Hash128 value;
+      if (!model_.pop(obj.key, value)) {
+        model_.poison();
+        return;
+      }
+      model_.observe(me, 0x72637600ULL + taken, value);
+      // A waiting sender's value moves into the buffer: see model_woken().
+      last_op_ = LastOp{LastOp::Kind::recv, obj.key, taken, true, {}, me};
+    } else if (obj.senders > 0) {  // the value comes with the sender's wake
+      last_op_ = LastOp{LastOp::Kind::recv, obj.key, taken, false, {}, me};
+      awaiting_ = me;
+    } else if (obj.closed) {
+      model_.observe(me, 0x7a65726fULL + taken);
+    } else {
+      model_.poison();  // not as the description predicts
+    }
+    return;
+  }
+  Hash128 value = model_.value_of(me, taken);
+  model_.observe(me, 0x73656e74ULL + taken);
+  if (obj.receivers > 0) {
+    last_op_ = LastOp{LastOp::Kind::send, obj.key, taken, false, value, me};
+  } else if (obj.length < obj.capacity) {
+    model_.push(obj.key, value);
+  } else {
+    model_.poison();
+  }
+}
+
+void DfsStrategy::model_woken(std::uint64_t task, std::uint64_t waker, const TaskOp& op) {
+  if (!modeling()) return;
+  model_.dequeue_everywhere(task);
+  model_.set_status(task, dfs_detail::StateModel::woken);
+  if (last_op_.kind == LastOp::Kind::none || last_op_.task != waker) {
+    model_.poison();
+    return;
+  }
+  if (last_op_.kind == LastOp::Kind::sync) {
+    model_.observe(task, 0x77616b65ULL);
+    return;
+  }
+  // Which of its cases: the one on the waker's channel.
+  const std::vector<Obj>& objects = op.objects.objects;
+  std::size_t index = kNone;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    if (objects[i].key == 0 || base_key(objects[i].key) != base_key(last_op_.channel)) continue;
+    if (index != kNone) {  // the channel twice: which case is not known
+      model_.poison();
+      return;
+    }
+    index = i;
+  }
+  if (index == kNone) {
+    model_.poison();
+    return;
+  }
+  switch (last_op_.kind) {
+    case LastOp::Kind::send:  // the woken receiver gets the value
+      model_.observe(task, 0x72637600ULL + index, last_op_.value);
+      return;
+    case LastOp::Kind::close:  // a receiver gets the zero value (a sender panics)
+      model_.observe(task, 0x7a65726fULL + index);
+      return;
+    case LastOp::Kind::recv: {  // the woken sender's value: to the buffer, or to the waker
+      const std::vector<dfs_detail::Hash128>& sending = model_.sending(task);
+      if (index >= sending.size()) {
+        model_.poison();
+        return;
+      }
+      dfs_detail::Hash128 value = sending[index];
+      if (last_op_.from_buffer) {
+        model_.push(base_key(last_op_.channel), value);
+      } else if (awaiting_ == waker) {
+        model_.observe(waker, 0x72637600ULL + last_op_.index, value);
+        awaiting_ = 0;
+      } else {
+        model_.poison();
+        return;
+      }
+      model_.observe(task, 0x73656e74ULL + index);
+      return;
+    }
+    default:
+      model_.poison();
+      return;
+  }
+}
+
+void DfsStrategy::model_start(const DecisionPoint& point) {
+  model_ = dfs_detail::StateModel{};
+  // The code before the first node is the same in every run; what it left
+  // in buffers the model takes at first sight (StateModel::check()), and
+  // the tasks it left blocked are queued here, in task order (their real
+  // order is the same in every run too).
+  for (std::uint64_t task = 1; task < ops_.size(); ++task) {
+    TaskOp& op = ops_[task];
+    if (!op.subject || find_task(point, task) || (point.current && point.current->id == task)) {
+      continue;
+    }
+    op.objects = describe(op.subject);
+    op.described = true;
+    const std::vector<int>* directions = directions_of(op);
+    if (!directions && std::string_view(op.operation) != "sync.WaitGroup.Wait") {
+      model_.poison();
+      return;
+    }
+    model_.set_status(task, dfs_detail::StateModel::blocked);
+    std::vector<dfs_detail::Hash128>& sending = model_.sending(task);
+    sending.assign(op.objects.objects.size(), dfs_detail::Hash128{});
+    for (std::size_t i = 0; i < op.objects.objects.size(); ++i) {
+      const Obj& obj = op.objects.objects[i];
+      if (obj.key == 0) continue;
+      if (!directions) {
+        model_.enqueue(obj.key, task);
+        continue;
+      }
+      model_.enqueue(obj.key | ((*directions)[i] > 0 ? kReceivers : kSenders), task);
+      if ((*directions)[i] < 0) sending[i] = model_.value_of(task, i);
+    }
+  }
 }
 
 std::uint64_t DfsStrategy::current_task_id() {

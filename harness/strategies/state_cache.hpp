@@ -231,3 +231,159 @@ class StateTable {
 };
 
 }  // namespace chanfuzz::dfs_detail
+
+namespace chanfuzz::dfs_detail {
+
+// The state itself, as far as it is not a function of the tasks' local
+// states: a fingerprint that also merges schedules that are not
+// Mazurkiewicz-equivalent but reach the same state (a rendezvous where the
+// sender or the receiver arrived first, a value that went through a buffer
+// or straight to a waiting receiver).
+//
+// A task's local state is a function of what its operations returned (the
+// case a select took, the value a receive got and its ok flag, random
+// values): its *local history*, a hash chain folded at each of its
+// scheduling points. A value is named by its sender's local history at the
+// send (and the case that sent it). What the histories do not determine is
+// kept as a shadow of the objects: the values in each channel's buffer, in
+// order, and the order of each queue of waiters. A wait group's counter, a
+// mutex's holder and a channel's closed flag follow from the histories
+// (which Add, Done, Lock, Unlock and close calls ran).
+//
+// The shadow is checked against the simulator at every operation (buffer
+// length, queue lengths); anything it cannot follow (a timer, the clock,
+// try_send, try_recv, an object without identity, a select whose case
+// directions are not known yet) *poisons* it for the rest of the run, and
+// the search falls back to the trace hash.
+class StateModel {
+ public:
+  enum Status : std::uint8_t { at_point = 0, blocked = 1, woken = 2, finished = 3 };
+
+  bool poisoned() const { return poisoned_; }
+  void poison() { poisoned_ = true; }
+
+  // Observations: folded into the task's history at its next scheduling point.
+  void observe(std::uint64_t task, std::uint64_t what, Hash128 value = {}) {
+    Task& t = task_of(task);
+    t.obs = mix(mix(t.obs, what), value);
+  }
+  // The task reached a scheduling point.
+  void point(std::uint64_t task) {
+    Task& t = task_of(task);
+    t.local = mix(mix(t.local, 0x70696e74ULL), t.obs);
+    t.obs = {};
+    t.status = at_point;
+  }
+  void set_status(std::uint64_t task, Status status) { task_of(task).status = status; }
+  // A value `task` sends now in case `index`.
+  Hash128 value_of(std::uint64_t task, std::uint64_t index) {
+    Task& t = task_of(task);
+    return mix(mix(t.local, 0x76616cULL), index);
+  }
+  // A task spawned by `parent` (0: none) now.
+  void spawned(std::uint64_t task, std::uint64_t parent) {
+    Hash128 origin = mix(Hash128{9, 10}, parent);
+    if (parent != 0) {
+      Task& p = task_of(parent);
+      origin = mix(mix(origin, p.local), p.obs);
+      p.obs = mix(p.obs, 0x737061776eULL);
+    }
+    task_of(task).local = origin;
+  }
+
+  // Channel buffers (by base key) and queues of waiters (by part key).
+  // check(): the shadow agrees with what the simulator described; a
+  // channel seen the first time takes the values it holds as values made
+  // before the search recorded anything (the same in every run).
+  bool check(std::uint64_t channel, std::uint64_t length, std::uint64_t receivers_key,
+             std::uint64_t receivers, std::uint64_t senders_key, std::uint64_t senders) {
+    Buffer& buffer = buffer_of(channel, length);
+    return buffer.values.size() == length && queue_of(receivers_key).waiters.size() == receivers &&
+           queue_of(senders_key).waiters.size() == senders;
+  }
+  void push(std::uint64_t channel, Hash128 value) { buffer_of(channel, 0).values.push_back(value); }
+  bool pop(std::uint64_t channel, Hash128& value) {
+    Buffer& buffer = buffer_of(channel, 0);
+    if (buffer.values.empty()) return false;
+    value = buffer.values.front();
+    buffer.values.erase(buffer.values.begin());
+    return true;
+  }
+  void enqueue(std::uint64_t key, std::uint64_t task) { queue_of(key).waiters.push_back(task); }
+  void dequeue_everywhere(std::uint64_t task) {
+    for (Queue& queue : queues_) std::erase(queue.waiters, task);
+  }
+  // What a blocked task offers to send, per case.
+  std::vector<Hash128>& sending(std::uint64_t task) { return task_of(task).sending; }
+
+  Hash128 fingerprint() const {
+    Hash128 h{11, 12};
+    for (std::uint64_t id = 0; id < tasks_.size(); ++id) {
+      const Task& t = tasks_[id];
+      if (!t.known) continue;
+      h = mix(mix(mix(mix(h, id), t.local), t.obs), static_cast<std::uint64_t>(t.status));
+    }
+    h = mix(h, 0x62756673ULL);
+    for (const Buffer& buffer : buffers_) {
+      if (buffer.values.empty()) continue;
+      h = mix(mix(h, buffer.key), buffer.values.size());
+      for (const Hash128& value : buffer.values) h = mix(h, value);
+    }
+    h = mix(h, 0x71756575ULL);
+    for (const Queue& queue : queues_) {
+      if (queue.waiters.empty()) continue;
+      h = mix(mix(h, queue.key), queue.waiters.size());
+      for (std::uint64_t task : queue.waiters) h = mix(h, task);
+    }
+    return h;
+  }
+
+ private:
+  struct Task {
+    bool known = false;
+    Hash128 local, obs;
+    Status status = at_point;
+    std::vector<Hash128> sending;
+  };
+  struct Buffer {
+    std::uint64_t key = 0;
+    std::vector<Hash128> values;
+  };
+  struct Queue {
+    std::uint64_t key = 0;
+    std::vector<std::uint64_t> waiters;
+  };
+  Task& task_of(std::uint64_t task) {
+    if (task >= tasks_.size()) tasks_.resize(task + 1);
+    Task& t = tasks_[task];
+    if (!t.known) {  // a task from before the search recorded: the same in every run
+      t.known = true;
+      t.local = mix(Hash128{13, 14}, task);
+    }
+    return t;
+  }
+  Buffer& buffer_of(std::uint64_t key, std::uint64_t length) {
+    auto at = std::lower_bound(buffers_.begin(), buffers_.end(), key,
+                               [](const Buffer& b, std::uint64_t k) { return b.key < k; });
+    if (at == buffers_.end() || at->key != key) {
+      at = buffers_.insert(at, Buffer{key, {}});
+      for (std::uint64_t i = 0; i < length; ++i) {
+        at->values.push_back(mix(mix(Hash128{15, 16}, key), i));
+      }
+    }
+    return *at;
+  }
+  Queue& queue_of(std::uint64_t key) {
+    auto at = std::lower_bound(queues_.begin(), queues_.end(), key,
+                               [](const Queue& q, std::uint64_t k) { return q.key < k; });
+    if (at == queues_.end() || at->key != key) at = queues_.insert(at, Queue{key, {}});
+    return *at;
+  }
+
+  std::vector<Task> tasks_;
+  std::vector<Buffer> buffers_;
+  std::vector<Queue> queues_;
+  bool poisoned_ = false;
+};
+
+}  // namespace chanfuzz::dfs_detail

@@ -13,9 +13,10 @@
 // shows why the two arrival orders of a rendezvous are not merged: under a
 // preemption bound they differ in which partner runs on.
 //
-// Every program is searched three ways: full, sleep sets alone (:nocache),
-// and sleep sets with the state cache (the default): the same failures,
-// and the cache never runs more schedules than sleep sets alone. The last
+// Every program is searched four ways: full, sleep sets alone (:nocache),
+// the state cache keyed on the trace (:nomodel) and keyed on the state
+// model where it follows the run (the default): the same failures, and the
+// caches never run more schedules than sleep sets alone. The last
 // programs change objects with no operation (a Context's cancel, a
 // LockGuard's unlock), and one is built for the cache to prune.
 #include <gtest/gtest.h>
@@ -53,10 +54,14 @@ std::pair<std::uint64_t, std::uint64_t> expect_same_failures(Task<void> (*progra
     std::string spec = "dfs:" + std::to_string(bound);
     AllFailures full = all_failures(program, spec + ":full");
     AllFailures sleep_sets = all_failures(program, spec + ":nocache");
+    AllFailures trace_cache = all_failures(program, spec + ":nomodel");
     AllFailures reduced = all_failures(program, spec);
-    EXPECT_TRUE(full.complete && sleep_sets.complete && reduced.complete) << spec;
+    EXPECT_TRUE(full.complete && sleep_sets.complete && trace_cache.complete && reduced.complete)
+        << spec;
     EXPECT_EQ(sleep_sets.found, full.found) << spec;
+    EXPECT_EQ(trace_cache.found, full.found) << spec;
     EXPECT_EQ(reduced.found, full.found) << spec;
+    EXPECT_LE(trace_cache.schedules, sleep_sets.schedules) << spec;
     EXPECT_LE(sleep_sets.schedules, full.schedules) << spec;
     EXPECT_LE(reduced.schedules, sleep_sets.schedules) << spec;
     if (fails) {
@@ -346,6 +351,41 @@ TEST(StateCache, prunes_states_reached_by_independent_orders) {
   EXPECT_LT(cached.schedules * 2, sleep_sets.schedules)
       << cached.schedules << " schedules with the cache, " << sleep_sets.schedules << " without";
   expect_same_failures(independent_producers, false);
+}
+
+// Two senders hand values to two receivers over their own unbuffered
+// channels. Whether the sender or the receiver arrives first, a hand-off
+// ends in the same state: two traces the trace hash keeps apart, one state
+// for the state model.
+Task<void> pairs_hand_over() {
+  WaitGroup wg;
+  wg.add(4);
+  for (int i = 0; i < 2; ++i) {
+    auto ch = make_chan<int>();
+    go("sender", [ch, wg]() -> Task<> {
+      for (int v = 0; v < 2; ++v) co_await ch.send(v);
+      wg.done();
+    });
+    go("receiver", [ch, wg]() -> Task<> {
+      for (int v = 0; v < 2; ++v) {
+        auto r = co_await ch.recv();
+        require(r.ok && r.value == v, "values arrive in order");
+      }
+      wg.done();
+    });
+  }
+  co_await wg.wait();
+}
+
+TEST(StateCache, the_state_model_merges_rendezvous_arrival_orders) {
+  AllFailures trace_cache = all_failures(pairs_hand_over, "dfs:2:nomodel");
+  AllFailures model = all_failures(pairs_hand_over, "dfs:2");
+  ASSERT_TRUE(trace_cache.complete && model.complete);
+  EXPECT_TRUE(model.found.empty());
+  EXPECT_LT(model.schedules * 2, trace_cache.schedules)
+      << model.schedules << " schedules with the model, " << trace_cache.schedules
+      << " with the trace alone";
+  expect_same_failures(pairs_hand_over, false);
 }
 
 }  // namespace

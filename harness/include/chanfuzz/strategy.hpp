@@ -125,8 +125,10 @@ std::unique_ptr<Strategy> make_pct_strategy(std::uint64_t depth);
 struct DfsOptions {
   std::uint64_t preemption_bound = 2;
   bool reduce = true;
-  bool cache =
-      true;  // with reduce: prune states already explored (harness/strategies/state_cache.hpp)
+  // With reduce: prune states explored before (harness/strategies/state_cache.hpp),
+  // keyed by the state model where it follows the run (`model`), else by the trace.
+  bool cache = true;
+  bool model = true;
   std::uint64_t random_values = 0;
 };
 std::unique_ptr<Strategy> make_dfs_strategy(DfsOptions options);
@@ -137,7 +139,8 @@ std::unique_ptr<Strategy> make_swarm_strategy(std::unique_ptr<Strategy> inner);
 
 // Makes a strategy from its name: "random" or "pct:<depth>" (depth 1-100);
 // "dfs:<P>" (P 0-1000 preemptions) with options ":full" (no reduction),
-// ":nocache" (sleep sets without the state cache) and ":values=<K>"
+// ":nocache" (sleep sets without the state cache), ":nomodel" (the cache
+// keyed on the trace alone) and ":values=<K>"
 // (random(n) explores K values); any sampling one followed by
 // "+swarm" ("random+swarm", "pct:3+swarm").
 // ("replay" needs a trace: see ReplayStrategy and check().) Throws
