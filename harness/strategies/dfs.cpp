@@ -101,6 +101,17 @@
 // segment operates on such an object that was not watched while its own
 // segment ran.
 //
+// State caching (state_cache.hpp): at each task node where a segment
+// ends, the strategy fingerprints the state reached and ends the run as
+// redundant when that state was explored before with the same current task,
+// the same preemptions spent and no more tasks asleep (Godefroid's rule for
+// sleep sets with state caching: the first visit explored at least what this
+// one would). The fingerprint is a model of the state (each task's history
+// of what its operations returned, the values in each buffer, the queues of
+// waiters) while the model can follow the run, else a hash of the trace's
+// dependency graph. Both rest on the assumption below; `dfs:<P>:nocache`
+// searches without the cache, `dfs:<P>:nomodel` keys it on the trace alone.
+//
 // What it assumes: tasks share memory only through channels, mutexes, wait
 // groups and contexts, as Go's race-free programs do. A plain variable two
 // tasks read and write between their operations, Context::err(),
