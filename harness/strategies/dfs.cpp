@@ -537,6 +537,10 @@ class DfsStrategy final : public Strategy {
   // The directions of a blocked operation's channels (+1 receive, -1 send),
   // or null when not known.
   const std::vector<int>* directions_of(const TaskOp& op) const;
+  // The directions learned at a select site, if they cover every case that
+  // is not nil now (a case nil when the site was learned is not known).
+  const std::vector<int>* known_directions(SourceLocation where,
+                                           const std::vector<Obj>& objects) const;
   static const TaskRecord* find_task(const DecisionPoint& point, std::uint64_t id);
   static std::uint64_t current_task_id();
   // The objects of a task's next operation: described now when `fresh`,
@@ -1017,12 +1021,12 @@ void DfsStrategy::finish_running(bool blocked) {
     footprint.read(objects.front().key);
     model_op(run, blocked, nullptr, kNone);
   } else if (operation == "select") {
-    auto known = directions_.find(SiteKey(run.where.file, run.where.line));
-    if (known == directions_.end() || known->second.size() != objects.size()) {
+    const std::vector<int>* known = known_directions(run.where, objects);
+    if (!known) {
       write_all();
       model_op(run, blocked, nullptr, kNone);
     } else {
-      const std::vector<int>& direction = known->second;
+      const std::vector<int>& direction = *known;
       std::vector<std::size_t> ready;  // as pass 1 of select sees them
       for (std::size_t i = 0; i < objects.size(); ++i) {
         const Obj& obj = objects[i];
@@ -1055,8 +1059,7 @@ void DfsStrategy::finish_running(bool blocked) {
   bool unseen =
       std::any_of(objects.begin(), objects.end(), [](const Obj& obj) { return obj.unseen; });
   if (run.before.global || unseen) record_global(attributed(run.task));
-  if (blocked && operation == "select" &&
-      !directions_.count(SiteKey(run.where.file, run.where.line))) {
+  if (blocked && operation == "select" && !known_directions(run.where, objects)) {
     learning_ = std::move(run);  // its waiters show the directions (after the lock is released)
   }
 }
@@ -1075,10 +1078,7 @@ void DfsStrategy::learn_directions() {
   if (after.objects.size() != before.size()) return;
   std::vector<int> direction(before.size(), 0);
   for (std::size_t i = 0; i < before.size(); ++i) {
-    if (before[i].key == 0) {
-      direction[i] = 1;  // nil: never ready either way
-      continue;
-    }
+    if (before[i].key == 0) continue;  // nil: no waiter shows its direction (0: not known)
     for (std::size_t j = 0; j < before.size(); ++j) {
       if (j != i && before[j].key == before[i].key) return;  // a channel twice: ambiguous
     }
@@ -1092,7 +1092,24 @@ void DfsStrategy::learn_directions() {
       return;  // something else changed meanwhile: learn another time
     }
   }
-  directions_[SiteKey(run.where.file, run.where.line)] = std::move(direction);
+  // Cases that were nil before keep what an earlier block there showed.
+  std::vector<int>& stored = directions_[SiteKey(run.where.file, run.where.line)];
+  if (stored.size() == direction.size()) {
+    for (std::size_t i = 0; i < direction.size(); ++i) {
+      if (direction[i] == 0) direction[i] = stored[i];
+    }
+  }
+  stored = std::move(direction);
+}
+
+const std::vector<int>* DfsStrategy::known_directions(SourceLocation where,
+                                                      const std::vector<Obj>& objects) const {
+  auto known = directions_.find(SiteKey(where.file, where.line));
+  if (known == directions_.end() || known->second.size() != objects.size()) return nullptr;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    if (objects[i].key != 0 && known->second[i] == 0) return nullptr;  // nil when learned
+  }
+  return &known->second;
 }
 
 // ---- what tasks do (SimEvent) ----
@@ -1162,11 +1179,7 @@ const std::vector<int>* DfsStrategy::directions_of(const TaskOp& op) const {
   if (op.objects.objects.size() == 1 && operation == "chan receive") return &kReceive;
   if (op.objects.objects.size() == 1 && operation == "chan send") return &kSend;
   if (operation != "select") return nullptr;
-  auto known = directions_.find(SiteKey(op.where.file, op.where.line));
-  if (known == directions_.end() || known->second.size() != op.objects.objects.size()) {
-    return nullptr;
-  }
-  return &known->second;
+  return known_directions(op.where, op.objects.objects);
 }
 
 bool DfsStrategy::queue_ordered(const Obj& obj, std::uint64_t part) const {

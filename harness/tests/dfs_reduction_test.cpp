@@ -388,4 +388,37 @@ TEST(StateCache, the_state_model_merges_rendezvous_arrival_orders) {
   expect_same_failures(pairs_hand_over, false);
 }
 
+// ---- select sites learned with a nil case --------------------------------------
+
+// tee's shape: a select whose send case is nil the first time it blocks,
+// so the site's directions cannot be learned for that case then; later the
+// case is armed and sends to a reader that may or may not wait. (A nil
+// case used to be learned as a receive, which predicts the armed send's
+// readiness wrong; this program does not lose a failure to that old rule,
+// it checks the shape against the full search.)
+Task<void> nil_case_armed_later() {
+  auto ch = make_chan<int>();
+  auto tick = make_chan<int>();
+  go("tee", [ch, tick]() -> Task<> {
+    Chan<int> out;  // nil until the first tick arms it
+    for (int i = 0; i < 3; ++i) {
+      auto s = co_await select(out.send(i), tick.recv());
+      if (s.index() == 1) out = ch;
+    }
+  });
+  go("reader", [ch]() -> Task<> {
+    auto first = co_await select(ch.recv(), default_case());
+    require(first.index() == 1, "the reader got a value without waiting");
+  });
+  co_await tick.send(0);
+  co_await tick.send(0);
+}
+
+TEST(SelectDirections, a_case_nil_when_learned_meets_the_full_search_failures) {
+  AllFailures found = all_failures(nil_case_armed_later, "dfs:1");
+  ASSERT_TRUE(found.complete);
+  EXPECT_GE(found.found.size(), 2u);  // the reader's assertion, and tee left waiting
+  expect_same_failures(nil_case_armed_later, false);
+}
+
 }  // namespace
