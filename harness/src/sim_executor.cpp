@@ -294,6 +294,9 @@ void SimExecutor::poll_point_on(const char* operation, SourceLocation where, std
   if (stop_ != Stop::none) throw RunStopped{};
 }
 
+// Out of line: fire_due_timers() stays as lean as it was without observers.
+void SimExecutor::note_timer() { notify(SimEvent::Kind::changed, current_, "timer"); }
+
 void SimExecutor::note_change(const char* operation, std::uint64_t object) {
   if (options_.observer)
     notify(SimEvent::Kind::changed, current_, operation, {}, nullptr, 0, object);
@@ -489,7 +492,7 @@ void SimExecutor::fire_due_timers() {
       TimerNode* timer = due_[pick];
       due_.erase(due_.begin() + static_cast<std::ptrdiff_t>(pick));
       timer->heap_index = TimerNode::npos;
-      if (options_.observer) notify(SimEvent::Kind::changed, current_, "timer");
+      if (options_.observer) note_timer();
       timer->fire();  // may destroy the timer, arm new ones or cancel due ones
     }
   }
@@ -499,7 +502,7 @@ void SimExecutor::add_timer(TimerNode* timer) {
   if (timer->armed()) internal_error("timer armed twice");
   timer->sequence = timer_sequence_++;
   heap_push(timer);
-  if (options_.observer) notify(SimEvent::Kind::changed, current_, "timer");
+  if (options_.observer) note_timer();
 }
 
 bool SimExecutor::cancel_timer(TimerNode* timer) {
@@ -511,7 +514,7 @@ bool SimExecutor::cancel_timer(TimerNode* timer) {
     return false;
   }
   timer->heap_index = TimerNode::npos;
-  if (options_.observer) notify(SimEvent::Kind::changed, current_, "timer");
+  if (options_.observer) note_timer();
   return true;
 }
 

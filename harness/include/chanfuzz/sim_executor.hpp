@@ -156,6 +156,7 @@ class SimExecutor final : public Executor {
   void heap_sift_up(std::size_t i);
   void heap_sift_down(std::size_t i);
   std::vector<TaskInfo> live_task_infos() const;
+  [[gnu::noinline]] void note_timer();  // a `changed` event for a timer
   void notify(SimEvent::Kind kind, const TaskRecord* task, const char* operation = "",
               SourceLocation where = {}, const Blocker* subject = nullptr, std::uint64_t other = 0,
               std::uint64_t object = 0);
