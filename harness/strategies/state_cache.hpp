@@ -252,8 +252,9 @@ namespace chanfuzz::dfs_detail {
 //
 // The shadow is checked against the simulator at every operation (buffer
 // length, queue lengths); anything it cannot follow (a timer, the clock,
-// try_send, try_recv, an object without identity, a select whose case
-// directions are not known yet) *poisons* it for the rest of the run, and
+// try_send, try_recv, Mutex.Lock (a woken waiter retries unseen), an
+// object without identity, a select whose case directions are not known
+// yet) *poisons* it for the rest of the run, and
 // the search falls back to the trace hash.
 class StateModel {
  public:
