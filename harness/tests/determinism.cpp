@@ -10,11 +10,14 @@
 // The scenarios together exercise every kind of decision: task choices, the
 // clock option, select cases, timer ties and random(n).
 #include <chanfuzz/chanfuzz.hpp>
+#include <chanfuzz/sim_executor.hpp>
+#include <chanfuzz/strategy.hpp>
 
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -98,6 +101,57 @@ struct Named {
   std::function<Task<void>()> make;
 };
 
+// Two stages and a fan-in over channels only (no timer, no lock): dfs's
+// state model follows it all the way.
+Task<void> relay() {
+  auto a = make_chan<int>();
+  auto b = make_chan<int>(1);
+  auto done = make_chan<Unit>();
+  go("first", [a]() -> Task<> {
+    for (int i = 0; i < 3; ++i) co_await a.send(i);
+    a.close();
+  });
+  go("second", [a, b, done]() -> Task<> {
+    for (;;) {
+      auto r = co_await a.recv();
+      if (!r.ok) break;
+      auto s = co_await select(b.send(r.value), done.recv());
+      if (s.index() == 1) break;
+    }
+  });
+  for (int i = 0; i < 2; ++i) (void)co_await b.recv();
+  done.close();
+}
+
+// A whole dfs search: its counts depend on every decision, on the sleep
+// sets and on the state cache's fingerprints, which must not depend on the
+// compiler either.
+std::string search_line(const char* name, const std::function<Task<void>()>& make,
+                        const std::string& spec) {
+  std::unique_ptr<Strategy> strategy = make_strategy(spec);
+  std::uint64_t runs = 0, failing = 0;
+  while (runs < 20000) {
+    SimOptions options;
+    options.strategy = strategy.get();
+    options.observer = [&strategy](const SimEvent& event) { strategy->on_event(event); };
+    RunResult result;
+    {
+      SimExecutor sim(options);
+      result = sim.run(make());
+    }
+    ++runs;
+    if (!strategy->run_redundant() && result.outcome != RunOutcome::ok) ++failing;
+    if (strategy->search_status()->exhausted) break;
+  }
+  const SearchStatus& status = *strategy->search_status();
+  std::ostringstream out;
+  out << name << " " << spec << " runs=" << runs << " schedules=" << status.schedules
+      << " redundant=" << status.redundant << " revisits=" << status.revisits
+      << " states=" << status.states << " failing=" << failing
+      << " complete=" << (status.exhausted ? 1 : 0) << "\n";
+  return out.str();
+}
+
 std::string print_all() {
   const std::vector<Named> scenarios = {
       {"pipeline", pipeline}, {"workers", workers}, {"timeout_leak", timeout_leak}};
@@ -109,6 +163,14 @@ std::string print_all() {
       out << scenario.name << " seed=" << seed << " outcome=" << run_outcome_name(result.outcome)
           << " steps=" << result.steps << " end=" << result.end_time.time_since_epoch().count()
           << "ns trace=" << encode_trace(result.decisions) << "\n";
+    }
+  }
+  // (pipeline draws random(100) eight times: no small search.)
+  const std::vector<Named> searched = {
+      {"workers", workers}, {"timeout_leak", timeout_leak}, {"relay", relay}};
+  for (const auto& scenario : searched) {
+    for (const char* spec : {"dfs:1", "dfs:1:nomodel", "dfs:1:nocache"}) {
+      out << search_line(scenario.name, scenario.make, spec);
     }
   }
   return out.str();
