@@ -591,6 +591,10 @@ class DfsStrategy final : public Strategy {
   void model_op(const Running& run, bool blocked, const std::vector<int>* directions,
                 std::size_t taken);
   void model_woken(std::uint64_t task, std::uint64_t waker, const TaskOp& op);
+  // A blocked task's waiters join their queues (directions null: a wait
+  // group's), with the values it offers to send.
+  void model_block(std::uint64_t task, const std::vector<Obj>& objects,
+                   const std::vector<int>* directions);
   void model_point(std::uint64_t task) {
     if (!modeling()) return;
     if (awaiting_ == task) model_.poison();  // its partner's value never came
@@ -1502,7 +1506,7 @@ void DfsStrategy::model_op(const Running& run, bool blocked, const std::vector<i
   if (objects.empty()) return;  // yield; sleep arms a timer, which poisons
   if (operation == "sync.WaitGroup.Wait") {
     // The counter follows from the histories; the queue of waiters does not.
-    if (blocked) model_.enqueue(objects.front().key, me);
+    if (blocked) model_block(me, objects, nullptr);
     return;
   }
   if (!directions || run.before.global) {  // a lock (its retries are not seen), or unknown
@@ -1520,13 +1524,7 @@ void DfsStrategy::model_op(const Running& run, bool blocked, const std::vector<i
   }
   const std::vector<int>& direction = *directions;
   if (blocked) {
-    std::vector<Hash128>& sending = model_.sending(me);
-    sending.assign(objects.size(), Hash128{});
-    for (std::size_t i = 0; i < objects.size(); ++i) {
-      if (objects[i].key == 0) continue;
-      model_.enqueue(objects[i].key | (direction[i] > 0 ? kReceivers : kSenders), me);
-      if (direction[i] < 0) sending[i] = model_.value_of(me, i);
-    }
+    model_block(me, objects, &direction);
     return;
   }
   if (taken == kNone) {  // a select's default: nothing was ready
@@ -1643,18 +1641,23 @@ void DfsStrategy::model_start(const DecisionPoint& point) {
       return;
     }
     model_.set_status(task, dfs_detail::StateModel::blocked);
-    std::vector<dfs_detail::Hash128>& sending = model_.sending(task);
-    sending.assign(op.objects.objects.size(), dfs_detail::Hash128{});
-    for (std::size_t i = 0; i < op.objects.objects.size(); ++i) {
-      const Obj& obj = op.objects.objects[i];
-      if (obj.key == 0) continue;
-      if (!directions) {
-        model_.enqueue(obj.key, task);
-        continue;
-      }
-      model_.enqueue(obj.key | ((*directions)[i] > 0 ? kReceivers : kSenders), task);
-      if ((*directions)[i] < 0) sending[i] = model_.value_of(task, i);
+    model_block(task, op.objects.objects, directions);
+  }
+}
+
+void DfsStrategy::model_block(std::uint64_t task, const std::vector<Obj>& objects,
+                              const std::vector<int>* directions) {
+  std::vector<dfs_detail::Hash128>& sending = model_.sending(task);
+  sending.assign(objects.size(), dfs_detail::Hash128{});
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    const Obj& obj = objects[i];
+    if (obj.key == 0) continue;
+    if (!directions) {  // a wait group: one queue of waiters
+      model_.enqueue(obj.key, task);
+      continue;
     }
+    model_.enqueue(obj.key | ((*directions)[i] > 0 ? kReceivers : kSenders), task);
+    if ((*directions)[i] < 0) sending[i] = model_.value_of(task, i);
   }
 }
 

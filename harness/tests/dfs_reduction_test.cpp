@@ -72,6 +72,13 @@ std::pair<std::uint64_t, std::uint64_t> expect_same_failures(Task<void> (*progra
   return at_two;
 }
 
+// The whole search at `spec` finishes and meets a failure.
+void expect_found_at(Task<void> (*program)(), const std::string& spec) {
+  AllFailures found = all_failures(program, spec);
+  ASSERT_TRUE(found.complete) << spec;
+  EXPECT_FALSE(found.found.empty()) << spec;
+}
+
 // ---- queue order --------------------------------------------------------------
 
 // Two senders queue on one channel while main is preempted at its yield;
@@ -244,9 +251,7 @@ Task<void> who_runs_on_after_a_rendezvous() {
 }
 
 TEST(Rendezvous, both_arrival_orders_are_explored_within_the_bound) {
-  AllFailures reduced = all_failures(who_runs_on_after_a_rendezvous, "dfs:0");
-  ASSERT_TRUE(reduced.complete);
-  EXPECT_FALSE(reduced.found.empty());
+  expect_found_at(who_runs_on_after_a_rendezvous, "dfs:0");
   expect_same_failures(who_runs_on_after_a_rendezvous);
 }
 
@@ -288,9 +293,7 @@ Task<void> cancel_seen_later() {
 }
 
 TEST(StateCache, a_cancel_and_a_look_at_done_meet_the_full_search_failures) {
-  AllFailures cached = all_failures(cancel_seen_later, "dfs:0");
-  ASSERT_TRUE(cached.complete);
-  EXPECT_FALSE(cached.found.empty());
+  expect_found_at(cancel_seen_later, "dfs:0");
   expect_same_failures(cancel_seen_later);
 }
 
@@ -318,9 +321,7 @@ Task<void> guard_unlock_seen_later() {
 }
 
 TEST(StateCache, a_guard_unlock_and_a_try_lock_meet_the_full_search_failures) {
-  AllFailures cached = all_failures(guard_unlock_seen_later, "dfs:1");
-  ASSERT_TRUE(cached.complete);
-  EXPECT_FALSE(cached.found.empty());  // b must run inside a's hold: one preemption
+  expect_found_at(guard_unlock_seen_later, "dfs:1");  // b runs inside a's hold: one preemption
   expect_same_failures(guard_unlock_seen_later, false);
 }
 
