@@ -120,6 +120,7 @@ void InterleavingFeedback::on_event(const SimEvent& event) {
     case SimEvent::Kind::finished:
     case SimEvent::Kind::clock:
     case SimEvent::Kind::changed:
+    case SimEvent::Kind::checkpoint:
       break;
   }
 }

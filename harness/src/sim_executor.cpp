@@ -148,7 +148,8 @@ void SimExecutor::spawn(Task<void> task, std::string name, SourceLocation where)
   ++live_;
   runnable_.push_back(raw);  // the highest id so far: stays sorted
   if (options_.observer) {
-    notify(SimEvent::Kind::spawned, raw, "go", where, nullptr, current_ ? current_->id : 0);
+    notify(SimEvent::Kind::spawned, raw, "go", where, nullptr, current_ ? current_->id : 0,
+           detail::spawn_origin());
   }
 }
 
@@ -300,6 +301,11 @@ void SimExecutor::note_timer() { notify(SimEvent::Kind::changed, current_, "time
 void SimExecutor::note_change(const char* operation, std::uint64_t object) {
   if (options_.observer)
     notify(SimEvent::Kind::changed, current_, operation, {}, nullptr, 0, object);
+}
+
+void SimExecutor::note_checkpoint(std::uint64_t state, SourceLocation where) {
+  if (options_.observer)
+    notify(SimEvent::Kind::checkpoint, current_, "checkpoint", where, nullptr, 0, state);
 }
 
 void SimExecutor::preempt(std::coroutine_handle<> self, PendingOp* op) {
@@ -455,6 +461,9 @@ std::string format_event(const SimEvent& event) {
       break;
     case SimEvent::Kind::finished:
       out << "returned";
+      break;
+    case SimEvent::Kind::checkpoint:
+      out << "checkpoint " << event.object;
       break;
     case SimEvent::Kind::changed:
       out << "changes";

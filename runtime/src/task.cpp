@@ -9,6 +9,27 @@
 
 namespace chanfuzz {
 
+std::uint64_t& detail::spawn_origin() noexcept {
+  thread_local std::uint64_t origin = 0;
+  return origin;
+}
+
+bool detail::spawn_origins_wanted() noexcept {
+  Executor* executor = current_executor();
+  return executor != nullptr && executor->wants_spawn_origins();
+}
+
+std::uint64_t detail::fold_bytes(std::uint64_t h, const void* data, std::size_t size) noexcept {
+  // FNV-1a over the bytes, then a finalizer: cheap, and only compared for
+  // equality within one process.
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  h ^= 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < size; ++i) h = (h ^ bytes[i]) * 0x100000001b3ULL;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  return h ^ (h >> 32);
+}
+
 void go(Task<void> task, SourceLocation where) { go(std::string(), std::move(task), where); }
 
 void go(std::string name, Task<void> task, SourceLocation where) {
@@ -80,6 +101,10 @@ void dump_tasks(std::ostream& out) {
     return;
   }
   for (const TaskInfo& task : executor->tasks()) write_task(out, task);
+}
+
+void checkpoint(std::uint64_t state, SourceLocation where) {
+  require_executor("checkpoint").note_checkpoint(state, where);
 }
 
 std::uint64_t random(std::uint64_t n) {

@@ -149,7 +149,58 @@ TEST(Go, outside_an_executor_throws_logic_error) {
         << e.what();
   }
   EXPECT_THROW((void)chanfuzz::random(3), std::logic_error);
+  EXPECT_THROW(checkpoint(), std::logic_error);
   EXPECT_EQ(num_tasks(), 0u);
+}
+
+// The origin go(fn, args...) hands the executor (dfs's symmetry): equal for
+// copies of one closure, different for another lambda, other captures or
+// other arguments; cleared once go() returns; computed only for an
+// executor that asks (the simulator with an observer).
+std::uint64_t origin_of(const auto&... parts) {
+  detail::SpawnOrigin set(parts...);
+  return detail::spawn_origin();
+}
+
+Task<> spawn_origins(std::vector<std::uint64_t>* out) {
+  auto a = make_chan<int>();
+  auto b = make_chan<int>();
+  auto f = [a]() -> Task<> { co_await a.send(1); };
+  auto copy = f;
+  auto other_lambda = [a]() -> Task<> { co_await a.send(1); };
+  auto other_capture = [b]() -> Task<> { co_await b.send(1); };
+  auto* fn = &send_value;  // go(send_value, ...) takes it as a pointer
+  *out = {
+      origin_of(f),          origin_of(copy),     origin_of(other_lambda), origin_of(other_capture),
+      origin_of(fn, a, 1),   origin_of(fn, a, 1), origin_of(fn, a, 2),     origin_of(fn, b, 1),
+      detail::spawn_origin()};
+  co_return;
+}
+
+TEST(Go, the_spawn_origin_names_the_closure_and_its_arguments) {
+  std::vector<std::uint64_t> o;
+  SimOptions options;
+  options.observer = [](const SimEvent&) {};
+  {
+    SimExecutor sim(options);
+    ASSERT_EQ(sim.run(spawn_origins(&o)).outcome, RunOutcome::ok);
+  }
+  ASSERT_EQ(o.size(), 9u);
+  EXPECT_NE(o[0], 0u);
+  EXPECT_EQ(o[0], o[1]);  // a copy
+  EXPECT_NE(o[0], o[2]);  // another lambda, the same capture
+  EXPECT_NE(o[0], o[3]);  // the same lambda's code, another channel
+  EXPECT_EQ(o[4], o[5]);
+  EXPECT_NE(o[4], o[6]);  // another argument
+  EXPECT_NE(o[4], o[7]);
+  EXPECT_EQ(o[8], 0u);  // cleared
+  // No observer, or no executor: nothing is computed.
+  {
+    SimExecutor sim(SimOptions{});
+    ASSERT_EQ(sim.run(spawn_origins(&o)).outcome, RunOutcome::ok);
+  }
+  EXPECT_EQ(o[0], 0u);
+  EXPECT_EQ(origin_of(trivial), 0u);
 }
 
 TEST(Go, empty_task_throws_logic_error) {

@@ -44,16 +44,17 @@ namespace chanfuzz {
 // --verbose prints them as the interleaving, step by step).
 struct SimEvent {
   enum class Kind : std::uint8_t {
-    operation,  // a task reached a scheduling point (or a non-suspending operation)
-    preempted,  // at that point the strategy ran another task first (`other`)
-    blocked,    // the task began to wait (operation is Go's wait reason)
-    woken,      // the task can run again (`other`: the task that woke it, 0: a timer)
-    spawned,    // a new task (where: the go() call)
-    finished,   // the task returned (or died of a panic)
-    clock,      // the virtual clock moved to `now`
-    changed,    // the running code changed `object` with no step: a Context's cancel
-                // closed its done channel, a LockGuard unlocked; object 0 with operation
-                // "timer": a timer was armed, cancelled or fires
+    operation,   // a task reached a scheduling point (or a non-suspending operation)
+    preempted,   // at that point the strategy ran another task first (`other`)
+    blocked,     // the task began to wait (operation is Go's wait reason)
+    woken,       // the task can run again (`other`: the task that woke it, 0: a timer)
+    spawned,     // a new task (where: the go() call)
+    finished,    // the task returned (or died of a panic)
+    clock,       // the virtual clock moved to `now`
+    checkpoint,  // the task declared its state (chanfuzz::checkpoint; object: the state)
+    changed,     // the running code changed `object` with no step: a Context's cancel
+                 // closed its done channel, a LockGuard unlocked; object 0 with operation
+                 // "timer": a timer was armed, cancelled or fires
   };
   Kind kind = Kind::operation;
   std::uint64_t step = 0;
@@ -64,7 +65,8 @@ struct SimEvent {
   const char* operation = "";
   SourceLocation where;
   const Blocker* subject = nullptr;  // operation: what it acts on (null for the others)
-  std::uint64_t object = 0;  // a poll point's object id, if it names one (close, Add, Unlock)
+  std::uint64_t object = 0;  // a poll point's object id, if it names one (close, Add, Unlock);
+                             // spawned: the closure's origin (detail::SpawnOrigin; 0: none)
   TimePoint now{};
 };
 
@@ -128,6 +130,10 @@ class SimExecutor final : public Executor {
   void poll_point(const char* operation, SourceLocation where) override;
   void poll_point_on(const char* operation, SourceLocation where, std::uint64_t object) override;
   void note_change(const char* operation, std::uint64_t object) override;
+  void note_checkpoint(std::uint64_t state, SourceLocation where) override;
+  bool wants_spawn_origins() const noexcept override {
+    return static_cast<bool>(options_.observer);
+  }
   void preempt(std::coroutine_handle<> self, PendingOp* op) override;
   void block(std::coroutine_handle<> self, WaitReason reason, SourceLocation where,
              const Blocker* blocker) override;

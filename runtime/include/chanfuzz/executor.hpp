@@ -191,6 +191,15 @@ class Executor {
     (void)operation;
     (void)object;
   }
+  // Whether go(fn, args...) should fingerprint its closure for spawn()
+  // (detail::SpawnOrigin): only observers that compare tasks use it.
+  virtual bool wants_spawn_origins() const noexcept { return false; }
+  // The running task declared its state at `where` (chanfuzz::checkpoint):
+  // no step, no decision; for observers that key states on it (dfs).
+  virtual void note_checkpoint(std::uint64_t state, SourceLocation where) {
+    (void)state;
+    (void)where;
+  }
   virtual void preempt(std::coroutine_handle<> self, PendingOp* op) = 0;
   virtual void block(std::coroutine_handle<> self, WaitReason reason, SourceLocation where,
                      const Blocker* blocker) = 0;

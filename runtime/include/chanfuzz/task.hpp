@@ -22,6 +22,7 @@
 #include <exception>
 #include <functional>
 #include <iosfwd>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -229,6 +230,53 @@ Task<void> call_in_frame(F fn, Args... args) {
   Task<void> body = std::invoke(fn, args...);  // a named local: see README, g++ pitfalls
   co_await body;
 }
+
+// The origin of the task go(fn, args...) is making: fn's type and the bytes
+// of fn and args. Two tasks of equal origin run the same code on the same
+// captured objects, so dfs may treat them as interchangeable (symmetry
+// reduction, harness/strategies/state_cache.hpp). The bytes are a copy's,
+// made in zeroed storage, so that padding reads as zero rather than as
+// whatever the caller's stack held; bytes that still differ for no reason
+// (a copy of a string on the heap) only make two origins differ. Computed
+// only for an executor that asks (the simulator with an observer), and
+// only for copyable closures. The executor reads it in spawn(); 0 when
+// go() was given a Task.
+std::uint64_t& spawn_origin() noexcept;
+bool spawn_origins_wanted() noexcept;
+std::uint64_t fold_bytes(std::uint64_t h, const void* data, std::size_t size) noexcept;
+template <class T>
+inline constexpr char kTypeTag = 0;  // one address per type, no RTTI needed
+
+class SpawnOrigin {
+ public:
+  template <class F, class... Args>
+  explicit SpawnOrigin(const F& fn, const Args&... args) noexcept {
+    if constexpr ((std::is_copy_constructible_v<F> && ... && std::is_copy_constructible_v<Args>)) {
+      if (!spawn_origins_wanted()) return;
+      try {
+        std::uint64_t h = fold_copy(0, fn);
+        ((h = fold_copy(h, args)), ...);
+        const void* type = &kTypeTag<F>;
+        spawn_origin() = fold_bytes(h, &type, sizeof(type)) | 1;  // never 0
+      } catch (...) {
+        spawn_origin() = 0;  // a copy threw: no origin, no symmetry
+      }
+    }
+  }
+  ~SpawnOrigin() { spawn_origin() = 0; }
+  SpawnOrigin(const SpawnOrigin&) = delete;
+  SpawnOrigin& operator=(const SpawnOrigin&) = delete;
+
+ private:
+  template <class T>
+  static std::uint64_t fold_copy(std::uint64_t h, const T& value) {
+    alignas(T) unsigned char storage[sizeof(T)] = {};
+    T* copy = ::new (static_cast<void*>(storage)) T(value);
+    h = fold_bytes(h, storage, sizeof(T));
+    copy->~T();
+    return h;
+  }
+};
 }  // namespace detail
 
 // ---- go -------------------------------------------------------------------
@@ -249,26 +297,31 @@ void go(std::string name, Task<void> task, SourceLocation where = SourceLocation
 template <class F>
 requires detail::TaskFactory<F>
 void go(F fn, SourceLocation where = SourceLocation::current()) {
+  detail::SpawnOrigin origin(fn);
   go(std::string(), detail::call_in_frame(std::move(fn)), where);
 }
 template <class F, class A1>
 requires detail::TaskFactory<F, A1>
 void go(F fn, A1 a1, SourceLocation where = SourceLocation::current()) {
+  detail::SpawnOrigin origin(fn, a1);
   go(std::string(), detail::call_in_frame(std::move(fn), std::move(a1)), where);
 }
 template <class F, class A1, class A2>
 requires detail::TaskFactory<F, A1, A2>
 void go(F fn, A1 a1, A2 a2, SourceLocation where = SourceLocation::current()) {
+  detail::SpawnOrigin origin(fn, a1, a2);
   go(std::string(), detail::call_in_frame(std::move(fn), std::move(a1), std::move(a2)), where);
 }
 template <class F, class A1, class A2, class A3>
 requires detail::TaskFactory<F, A1, A2, A3>
 void go(F fn, A1 a1, A2 a2, A3 a3, SourceLocation where = SourceLocation::current()) {
+  detail::SpawnOrigin origin(fn, a1, a2, a3);
   go(std::string(),
      detail::call_in_frame(std::move(fn), std::move(a1), std::move(a2), std::move(a3)), where);
 }
 template <class F, class... Args>
 requires(sizeof...(Args) > 3) && detail::TaskFactory<F, Args...> void go(F fn, Args... args) {
+  detail::SpawnOrigin origin(fn, args...);
   go(std::string(), detail::call_in_frame(std::move(fn), std::move(args)...));
 }
 
@@ -276,16 +329,19 @@ requires(sizeof...(Args) > 3) && detail::TaskFactory<F, Args...> void go(F fn, A
 template <class F>
 requires detail::TaskFactory<F>
 void go(std::string name, F fn, SourceLocation where = SourceLocation::current()) {
+  detail::SpawnOrigin origin(fn);
   go(std::move(name), detail::call_in_frame(std::move(fn)), where);
 }
 template <class F, class A1>
 requires detail::TaskFactory<F, A1>
 void go(std::string name, F fn, A1 a1, SourceLocation where = SourceLocation::current()) {
+  detail::SpawnOrigin origin(fn, a1);
   go(std::move(name), detail::call_in_frame(std::move(fn), std::move(a1)), where);
 }
 template <class F, class A1, class A2>
 requires detail::TaskFactory<F, A1, A2>
 void go(std::string name, F fn, A1 a1, A2 a2, SourceLocation where = SourceLocation::current()) {
+  detail::SpawnOrigin origin(fn, a1, a2);
   go(std::move(name), detail::call_in_frame(std::move(fn), std::move(a1), std::move(a2)), where);
 }
 
@@ -319,5 +375,18 @@ void dump_tasks(std::ostream& out);
 // replayed exactly. Panics for n == 0; throws std::logic_error outside an
 // executor.
 std::uint64_t random(std::uint64_t n);
+
+// A promise to dfs's state cache: from here on, this task behaves as a
+// function of its closure (what go() was given), this call's location and
+// `state` alone; nothing it received or chose before matters any more. Put
+// it at the head of a loop that carries nothing from one iteration to the
+// next (a worker taking jobs), with `state` naming whatever the loop does
+// carry (a counter). dfs then treats a task that has served three jobs and
+// one that has served five as the same state, which its own model (the
+// task's whole history) cannot know. A wrong promise makes dfs prune
+// schedules it should explore: `dfs:<P>:nocheckpoint` ignores every
+// checkpoint. Not a scheduling point; does nothing under other strategies
+// or on threads. Throws std::logic_error outside an executor.
+void checkpoint(std::uint64_t state = 0, SourceLocation where = SourceLocation::current());
 
 }  // namespace chanfuzz
