@@ -333,7 +333,9 @@ int dispatch(int argc, char** argv) {
       "--strategy", run_strategy,
       "random (default), pct:<depth> (depth 1-100), or dfs:<P>: every schedule with at most P "
       "preemptions, until the search is exhausted (--runs and --seed do not apply; "
-      "dfs:<P>:full without reduction, dfs:<P>:nocache without the state cache)");
+      "dfs:<P>:full without reduction, dfs:<P>:nocache without the state cache, :nosym without "
+      "symmetry, :nocheckpoint ignoring checkpoint(), :mem=<MiB> the state table's limit, "
+      "default 1024; see docs/exploration.md)");
   strategy_option->type_name("S");
   CLI::Option* time_option =
       run->add_option("--time", run_time, "Stop after SEC seconds (per scenario with --all)");

@@ -48,13 +48,21 @@ std::unique_ptr<Strategy> make_dfs_from(std::string_view spec) {
       options.cache = false;
     } else if (option == "nomodel") {
       options.model = false;
+    } else if (option == "nosym") {
+      options.symmetry = false;
+    } else if (option == "nocheckpoint") {
+      options.checkpoints = false;
+    } else if (option.substr(0, 4) == "mem=") {
+      auto mib = whole_in(option.substr(4), 1, 1048576);
+      if (!mib) throw bad("mem=<MiB> needs a size in MiB from 1 to 1048576, e.g. dfs:2:mem=4096");
+      options.state_memory_mib = *mib;
     } else if (option.substr(0, 7) == "values=") {
       auto values = whole_in(option.substr(7), 1, 1000000);
       if (!values) throw bad("values=<K> needs K from 1 to 1000000, e.g. dfs:2:values=4");
       options.random_values = *values;
     } else {
       throw bad("unknown dfs option '" + std::string(option) +
-                "' (known: full, nocache, nomodel, values=<K>)");
+                "' (known: full, nocache, nomodel, nosym, nocheckpoint, mem=<MiB>, values=<K>)");
     }
   }
   return make_dfs_strategy(options);

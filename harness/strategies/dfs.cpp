@@ -119,6 +119,7 @@
 // object, are invisible to the footprints, and schedules that differ only in
 // them may be pruned. `dfs:<P>:full` explores without reduction.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -384,6 +385,9 @@ struct TaskOp {
   SourceLocation where;
   bool described = false;  // `objects` holds its objects (their state: as last described)
   Objects objects;
+  std::uint64_t origin = 0;  // its closure (SimEvent::object of spawned)
+  bool ran = false;          // it did anything since it was spawned
+  bool finished = false;
 };
 
 // Directions of a select's cases, learned per site: +1 receive, -1 send.
@@ -396,6 +400,8 @@ class DfsStrategy final : public Strategy {
     status_.reduced = options.reduce;
     caching_ = options.reduce && options.cache;
     status_.random_values = options.random_values;
+    states_ =
+        dfs_detail::StateTable(dfs_detail::StateTable::slots_within(options.state_memory_mib));
   }
 
   std::string name() const override {
@@ -403,6 +409,11 @@ class DfsStrategy final : public Strategy {
     if (!options_.reduce) out += ":full";
     if (options_.reduce && !options_.cache) out += ":nocache";
     if (caching_ && !options_.model) out += ":nomodel";
+    if (caching_ && options_.model && !options_.symmetry) out += ":nosym";
+    if (caching_ && options_.model && !options_.checkpoints) out += ":nocheckpoint";
+    if (caching_ && options_.state_memory_mib != DfsOptions{}.state_memory_mib) {
+      out += ":mem=" + std::to_string(options_.state_memory_mib);
+    }
     if (options_.random_values) out += ":values=" + std::to_string(options_.random_values);
     return out;
   }
@@ -625,6 +636,7 @@ class DfsStrategy final : public Strategy {
   bool restart_ = false;             // this run took a waiter from a queue assumed unordered
   std::uint64_t restarts_ = 0;
   bool caching_ = false;
+  std::vector<std::uint64_t> asleep_scratch_;
   dfs_detail::StateTable states_;  // states explored (cleared when the search starts over)
   mutable SearchStatus status_;
   std::uint64_t depth_ = 0;
@@ -1221,6 +1233,7 @@ void DfsStrategy::fold_announcement() {
 
 void DfsStrategy::on_event(const SimEvent& event) {
   if (tracking_) learn_directions();
+  if (event.task != 0 && event.kind != SimEvent::Kind::spawned) op_of(event.task).ran = true;
   switch (event.kind) {
     case SimEvent::Kind::operation: {
       bool point = event.subject || std::strcmp(event.operation, "yield") == 0 ||
@@ -1334,7 +1347,7 @@ void DfsStrategy::on_event(const SimEvent& event) {
       return;
     }
     case SimEvent::Kind::spawned:
-      op_of(event.task);
+      op_of(event.task).origin = event.object;
       if (tracking_) {
         settle();
         segment_.footprint.write(kSpawnKey);
@@ -1344,7 +1357,7 @@ void DfsStrategy::on_event(const SimEvent& event) {
           record_global(0);
           model_poison();
         }
-        if (modeling()) model_.spawned(event.task, by);
+        if (modeling()) model_.spawned(event.task, by, options_.symmetry ? event.object : 0);
       }
       return;
     case SimEvent::Kind::clock:
@@ -1361,6 +1374,16 @@ void DfsStrategy::on_event(const SimEvent& event) {
         model_.set_status(event.task, dfs_detail::StateModel::finished);
       }
       op_of(event.task) = TaskOp{};  // its operations' awaiters are gone
+      op_of(event.task).finished = true;
+      return;
+    case SimEvent::Kind::checkpoint:
+      if (tracking_ && modeling() && options_.checkpoints) {
+        settle();  // what the task observed before the checkpoint goes first
+        // The site by its file name's address and line: fixed within the process.
+        dfs_detail::Hash128 at{reinterpret_cast<std::uintptr_t>(event.where.file),
+                               event.where.line};
+        model_.checkpoint(attributed(event.task), dfs_detail::mix(at, event.object));
+      }
       return;
     case SimEvent::Kind::changed: {
       // A Context's cancel closed its done channel, a LockGuard unlocked (no
@@ -1479,20 +1502,29 @@ bool DfsStrategy::seen_before(Node& node, const DecisionPoint& point) {
   node.hash = trace_hash_;
   node.model = model_;
   last_op_ = LastOp{};
-  std::uint64_t asleep = 0;
-  for (const SleepEntry& entry : node.sleep) {
-    if (entry.task >= 64) return false;  // not representable: explore (and do not record)
-    asleep |= std::uint64_t{1} << entry.task;
-  }
   // The state where the model follows it, else the trace (both name the
-  // state; kept apart by their first word).
+  // state; kept apart by their first word). The model names tasks by their
+  // states (symmetry); the trace by their ids.
+  if (model_.poisoned() || !options_.model) {
+    std::uint64_t asleep = 0;
+    for (const SleepEntry& entry : node.sleep) {
+      if (entry.task >= 64) return false;  // not representable: explore (and do not record)
+      asleep |= std::uint64_t{1} << entry.task;
+    }
+    dfs_detail::Hash128 key = dfs_detail::mix(dfs_detail::Hash128{1, 0}, trace_hash_.fingerprint());
+    key = dfs_detail::mix(key, node.current);
+    return states_.visit(key, asleep, node.preemptions);
+  }
+  std::vector<std::uint64_t>& asleep = asleep_scratch_;
+  asleep.clear();
+  for (const SleepEntry& entry : node.sleep) asleep.push_back(entry.task);
+  dfs_detail::Hash128 current;
+  std::uint64_t mask = 0;
+  if (!model_.canonical(node.current, asleep, current, mask)) return false;
   dfs_detail::Hash128 key =
-      model_.poisoned() || !options_.model
-          ? dfs_detail::mix(dfs_detail::Hash128{1, 0}, trace_hash_.fingerprint())
-          : dfs_detail::mix(dfs_detail::mix(dfs_detail::Hash128{2, 0}, seed_),
-                            model_.fingerprint());
-  key = dfs_detail::mix(dfs_detail::mix(key, node.current), node.preemptions);
-  return states_.visit(key, asleep);
+      dfs_detail::mix(dfs_detail::mix(dfs_detail::Hash128{2, 0}, seed_), model_.fingerprint());
+  key = dfs_detail::mix(key, current);
+  return states_.visit(key, mask, node.preemptions);
 }
 
 void DfsStrategy::model_op(const Running& run, bool blocked, const std::vector<int>* directions,
@@ -1624,6 +1656,15 @@ void DfsStrategy::model_woken(std::uint64_t task, std::uint64_t waker, const Tas
 
 void DfsStrategy::model_start(const DecisionPoint& point) {
   model_ = dfs_detail::StateModel{};
+  // Every task from before the first node, so that the fingerprint counts
+  // the same tasks wherever it is taken. Those that have not run yet start
+  // from their closure (tasks of one closure are interchangeable).
+  for (std::uint64_t task = 1; task < ops_.size(); ++task) {
+    const TaskOp& op = ops_[task];
+    bool fresh = options_.symmetry && op.origin != 0 && !op.ran;
+    model_.begin(task, fresh ? op.origin : 0);
+    if (op.finished) model_.set_status(task, dfs_detail::StateModel::finished);
+  }
   // The code before the first node is the same in every run; what it left
   // in buffers the model takes at first sight (StateModel::check()), and
   // the tasks it left blocked are queued here, in task order (their real
@@ -1656,7 +1697,10 @@ void DfsStrategy::model_block(std::uint64_t task, const std::vector<Obj>& object
       model_.enqueue(obj.key, task);
       continue;
     }
-    model_.enqueue(obj.key | ((*directions)[i] > 0 ? kReceivers : kSenders), task);
+    std::uint64_t part = (*directions)[i] > 0 ? kReceivers : kSenders;
+    // A queue no waiter is taken from while others wait (so far: see
+    // ordered_queues_) is kept as a set of waiters: their order is never seen.
+    model_.enqueue(obj.key | part, task, queue_ordered(obj, part));
     if ((*directions)[i] < 0) sending[i] = model_.value_of(task, i);
   }
 }

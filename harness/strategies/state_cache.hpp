@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -161,26 +162,51 @@ struct OpenEvent {
   }
 };
 
-// States seen, with the tasks asleep when each was first explored: a
-// revisit with (at least) those tasks asleep is pruned. Open addressing,
-// 24 bytes a slot, growing up to `max_slots`; when full it stops learning
-// (the search stays complete, it only prunes less).
+// States seen, with the tasks asleep and the preemptions spent when each
+// was explored: a revisit with (at least) those tasks asleep and no fewer
+// preemptions spent is pruned (from the same state, a smaller budget left
+// allows only schedules the first visit's budget allowed). Open
+// addressing, 24 bytes a slot (the preemptions spent take the low byte of
+// the key's second word), growing up to `max_slots`; when full it stops
+// learning (the search stays complete, it only prunes less).
 class StateTable {
  public:
   explicit StateTable(std::size_t max_slots = std::size_t{1} << 23) : max_slots_(max_slots) {}
 
-  // true: seen with a sleep set within `asleep` (prune). Otherwise records
-  // the state (the sleep set kept is the intersection of both).
-  bool visit(Hash128 key, std::uint64_t asleep) {
-    if (key.a == 0 && key.b == 0) key.a = 1;  // 0,0 marks an empty slot
+  // The most slots (a power of two, at least 2^16) that fit in `mib` MiB.
+  static std::size_t slots_within(std::uint64_t mib) {
+    std::size_t slots = std::size_t{1} << 16;
+    while (slots < (std::size_t{1} << 40) && (slots * 2) * sizeof(Slot) <= (mib << 20)) slots *= 2;
+    return slots;
+  }
+
+  // true: explored before with a sleep set within `asleep` and at most
+  // `spent` preemptions spent (prune). Otherwise records the visit: with as
+  // many preemptions spent, the sleep set kept is the intersection of both
+  // (each visit explored all but its sleep set); with fewer, this visit
+  // replaces the old one; with more, the old one stays.
+  bool visit(Hash128 key, std::uint64_t asleep, std::uint64_t spent = 0) {
+    if (spent >= 255) {  // too many to compare in a byte: kept apart, compared exactly
+      key = mix(key, spent);
+      spent = 255;
+    }
+    key.a ^= (key.b & 0xff) * 0x9e3779b97f4a7c15ULL;  // the byte the budget takes, kept in a
+    key.b = (key.b & ~std::uint64_t{0xff}) | spent;
+    if (key.a == 0 && (key.b >> 8) == 0) key.a = 1;  // 0,0 marks an empty slot
     if (slots_.empty()) slots_.resize(std::size_t{1} << 16);
     std::size_t mask = slots_.size() - 1;
     for (std::size_t i = key.a & mask;; i = (i + 1) & mask) {
       Slot& slot = slots_[i];
       if (slot.key.a == 0 && slot.key.b == 0) break;
-      if (slot.key == key) {
-        if ((slot.asleep & ~asleep) == 0) return true;
-        slot.asleep &= asleep;
+      if (slot.key.a == key.a && (slot.key.b >> 8) == (key.b >> 8)) {
+        std::uint64_t before = slot.key.b & 0xff;
+        if (before <= spent && (slot.asleep & ~asleep) == 0) return true;
+        if (before == spent) {
+          slot.asleep &= asleep;
+        } else if (spent < before) {
+          slot.key = key;
+          slot.asleep = asleep;
+        }
         return false;
       }
     }
@@ -281,15 +307,38 @@ class StateModel {
     Task& t = task_of(task);
     return mix(mix(t.local, 0x76616cULL), index);
   }
-  // A task spawned by `parent` (0: none) now.
-  void spawned(std::uint64_t task, std::uint64_t parent) {
+  // A task spawned by `parent` (0: none) now, from a closure of origin
+  // `closure` (detail::SpawnOrigin; 0: unknown). Tasks made from equal
+  // closures start in the same local state wherever they were spawned: they
+  // are interchangeable (symmetry); any other task starts from where its
+  // parent was.
+  void spawned(std::uint64_t task, std::uint64_t parent, std::uint64_t closure = 0) {
     Hash128 origin = mix(Hash128{9, 10}, parent);
     if (parent != 0) {
       Task& p = task_of(parent);
       origin = mix(mix(origin, p.local), p.obs);
       p.obs = mix(p.obs, 0x737061776eULL);
     }
-    task_of(task).local = origin;
+    if (closure != 0) origin = mix(Hash128{17, 18}, closure);
+    Task& t = task_of(task);
+    t.local = t.birth = origin;
+  }
+  // A task from before the search recorded: at the start of `closure` (a
+  // task that has not run yet), else in a state of its own.
+  void begin(std::uint64_t task, std::uint64_t closure) {
+    if (closure != 0) {
+      spawned(task, 0, closure);
+    } else {
+      task_of(task);
+    }
+  }
+  // chanfuzz::checkpoint(): the task's history is forgotten; its state is
+  // where it began, `at` (the site and the state it declared) and what it
+  // does from now on.
+  void checkpoint(std::uint64_t task, Hash128 at) {
+    Task& t = task_of(task);
+    t.local = mix(mix(t.birth, 0x636b7074ULL), at);
+    t.obs = {};
   }
 
   // Channel buffers (by base key) and queues of waiters (by part key).
@@ -310,20 +359,33 @@ class StateModel {
     buffer.values.erase(buffer.values.begin());
     return true;
   }
-  void enqueue(std::uint64_t key, std::uint64_t task) { queue_of(key).waiters.push_back(task); }
+  // `ordered`: the order of the queue's waiters counts (else it is a set:
+  // no waiter is ever taken from it while others wait, so it never shows).
+  void enqueue(std::uint64_t key, std::uint64_t task, bool ordered = true) {
+    Queue& queue = queue_of(key);
+    queue.waiters.push_back(task);
+    queue.ordered = ordered;
+  }
   void dequeue_everywhere(std::uint64_t task) {
     for (Queue& queue : queues_) std::erase(queue.waiters, task);
   }
   // What a blocked task offers to send, per case.
   std::vector<Hash128>& sending(std::uint64_t task) { return task_of(task).sending; }
 
+  // The state, with tasks named by what they are, not by their ids: the
+  // multiset of task states, and each queue as the states of its waiters
+  // (in order, or as a multiset where the order never shows).
+  // Two states that differ only by which of two interchangeable tasks is
+  // which (same local state, status and queue positions) get one
+  // fingerprint.
   Hash128 fingerprint() const {
-    Hash128 h{11, 12};
+    std::vector<Hash128> states;
     for (std::uint64_t id = 0; id < tasks_.size(); ++id) {
-      const Task& t = tasks_[id];
-      if (!t.known) continue;
-      h = mix(mix(mix(mix(h, id), t.local), t.obs), static_cast<std::uint64_t>(t.status));
+      if (tasks_[id].known) states.push_back(state_of(id));
     }
+    std::sort(states.begin(), states.end(), less);
+    Hash128 h{11, 12};
+    for (const Hash128& state : states) h = mix(h, state);
     h = mix(h, 0x62756673ULL);
     for (const Buffer& buffer : buffers_) {
       if (buffer.values.empty()) continue;
@@ -334,15 +396,65 @@ class StateModel {
     for (const Queue& queue : queues_) {
       if (queue.waiters.empty()) continue;
       h = mix(mix(h, queue.key), queue.waiters.size());
-      for (std::uint64_t task : queue.waiters) h = mix(h, task);
+      states.clear();
+      for (std::uint64_t task : queue.waiters) states.push_back(state_of(task));
+      if (!queue.ordered) std::sort(states.begin(), states.end(), less);
+      for (const Hash128& state : states) h = mix(h, state);
     }
     return h;
+  }
+
+  // The parts of a search node that name tasks, in the fingerprint's terms:
+  // the current task's state, and the tasks asleep as positions in a
+  // canonical order (by state, then queue position, the current task first,
+  // then those asleep first: interchangeable tasks are ordered so that a
+  // revisit with as many of them asleep compares as a superset). false:
+  // more than 64 tasks.
+  bool canonical(std::uint64_t current, const std::vector<std::uint64_t>& asleep,
+                 Hash128& current_state, std::uint64_t& mask) {
+    for (std::uint64_t task : asleep) task_of(task);
+    current_state = current == 0 ? Hash128{} : state_hash(task_of(current));
+    struct Entry {
+      Hash128 state;
+      std::uint64_t rank, current, awake, id;
+    };
+    std::vector<Entry> order;
+    for (std::uint64_t id = 0; id < tasks_.size(); ++id) {
+      if (tasks_[id].known) order.push_back(Entry{state_of(id), 0, id == current ? 0u : 1u, 1, id});
+    }
+    if (order.size() > 64) return false;
+    for (std::uint64_t task : asleep) {
+      auto at =
+          std::find_if(order.begin(), order.end(), [task](const Entry& e) { return e.id == task; });
+      at->awake = 0;
+    }
+    // Waiters of one state wait in the same queues, in the order they came
+    // (where the order counts).
+    for (const Queue& queue : queues_) {
+      if (!queue.ordered) continue;
+      for (std::size_t i = 0; i < queue.waiters.size(); ++i) {
+        for (Entry& e : order) {
+          if (e.id == queue.waiters[i] && e.rank == 0) e.rank = i + 1;
+        }
+      }
+    }
+    std::sort(order.begin(), order.end(), [](const Entry& x, const Entry& y) {
+      if (!(x.state == y.state)) return less(x.state, y.state);
+      return std::tie(x.rank, x.current, x.awake, x.id) <
+             std::tie(y.rank, y.current, y.awake, y.id);
+    });
+    mask = 0;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (order[i].awake == 0) mask |= std::uint64_t{1} << i;
+    }
+    return true;
   }
 
  private:
   struct Task {
     bool known = false;
     Hash128 local, obs;
+    Hash128 birth;  // local when it began
     Status status = at_point;
     std::vector<Hash128> sending;
   };
@@ -353,13 +465,14 @@ class StateModel {
   struct Queue {
     std::uint64_t key = 0;
     std::vector<std::uint64_t> waiters;
+    bool ordered = true;
   };
   Task& task_of(std::uint64_t task) {
     if (task >= tasks_.size()) tasks_.resize(task + 1);
     Task& t = tasks_[task];
     if (!t.known) {  // a task from before the search recorded: the same in every run
       t.known = true;
-      t.local = mix(Hash128{13, 14}, task);
+      t.local = t.birth = mix(Hash128{13, 14}, task);
     }
     return t;
   }
@@ -379,6 +492,15 @@ class StateModel {
                                [](const Queue& q, std::uint64_t k) { return q.key < k; });
     if (at == queues_.end() || at->key != key) at = queues_.insert(at, Queue{key, {}});
     return *at;
+  }
+
+  Hash128 state_of(std::uint64_t id) const { return state_hash(tasks_[id]); }
+  static Hash128 state_hash(const Task& t) {
+    if (t.status == finished) return Hash128{19, 21};  // it will do nothing more: no history
+    return mix(mix(mix(Hash128{19, 20}, t.local), t.obs), static_cast<std::uint64_t>(t.status));
+  }
+  static bool less(const Hash128& x, const Hash128& y) {
+    return x.a != y.a ? x.a < y.a : x.b < y.b;
   }
 
   std::vector<Task> tasks_;

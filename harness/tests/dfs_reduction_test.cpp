@@ -422,4 +422,185 @@ TEST(SelectDirections, a_case_nil_when_learned_meets_the_full_search_failures) {
   expect_same_failures(nil_case_armed_later, false);
 }
 
+// ---- symmetry ---------------------------------------------------------------------
+
+// Three workers made by one go() from equal closures take three jobs from
+// one channel; main takes two results and returns, leaving a worker (and
+// maybe the feeder) blocked: a leak on every schedule. Which worker took
+// which job is all that tells many states apart; symmetry merges them.
+Task<void> identical_workers() {
+  auto jobs = make_chan<int>();
+  auto results = make_chan<int>();
+  for (int w = 0; w < 3; ++w) {
+    go("worker", [jobs, results]() -> Task<> {
+      for (;;) {
+        auto job = co_await jobs.recv();
+        if (!job.ok) co_return;
+        co_await results.send(job.value * 10);
+      }
+    });
+  }
+  go("feeder", [jobs]() -> Task<> {
+    for (int i = 1; i <= 2; ++i) co_await jobs.send(i);
+    jobs.close();
+  });
+  auto r = co_await results.recv();
+  require(r.value == 10 || r.value == 20, "a valid result");
+}
+
+TEST(Symmetry, interchangeable_workers_meet_the_same_failures_in_fewer_schedules) {
+  for (int bound = 0; bound <= 2; ++bound) {
+    std::string spec = "dfs:" + std::to_string(bound);
+    // The full search is too big past bound 0; sleep sets alone stand in.
+    AllFailures full = all_failures(identical_workers, spec + (bound == 0 ? ":full" : ":nocache"));
+    AllFailures apart = all_failures(identical_workers, spec + ":nosym");
+    AllFailures merged = all_failures(identical_workers, spec);
+    ASSERT_TRUE(full.complete && apart.complete && merged.complete) << spec;
+    EXPECT_FALSE(full.found.empty()) << spec;
+    EXPECT_EQ(apart.found, full.found) << spec;
+    EXPECT_EQ(merged.found, full.found) << spec;
+    EXPECT_LT(merged.schedules * 2, apart.schedules)
+        << spec << ": " << merged.schedules << " schedules with symmetry, " << apart.schedules
+        << " without";
+  }
+}
+
+// The same pool, but each worker captures its number and tags its results
+// with it; the assertion fails only when worker 2 takes job 1. Workers
+// that differ in what they captured are not interchangeable: merging them
+// would prune the one schedule family that fails.
+Task<void> numbered_workers() {
+  auto jobs = make_chan<int>();
+  auto results = make_chan<int>();
+  for (int w = 0; w < 3; ++w) {
+    go("worker", [jobs, results, w]() -> Task<> {
+      for (;;) {
+        auto job = co_await jobs.recv();
+        if (!job.ok) co_return;
+        co_await results.send(job.value * 10 + w);
+      }
+    });
+  }
+  go("feeder", [jobs]() -> Task<> {
+    for (int i = 1; i <= 2; ++i) co_await jobs.send(i);
+    jobs.close();
+  });
+  for (int i = 0; i < 2; ++i) {
+    auto r = co_await results.recv();
+    require(r.value != 12, "worker 2 took job 1");
+  }
+}
+
+// The workers' number passed as go()'s argument instead of captured.
+Task<void> numbered_by_argument() {
+  auto jobs = make_chan<int>();
+  auto results = make_chan<int>();
+  for (int w = 0; w < 3; ++w) {
+    go(
+        "worker",
+        [jobs, results](int me) -> Task<> {
+          for (;;) {
+            auto job = co_await jobs.recv();
+            if (!job.ok) co_return;
+            co_await results.send(job.value * 10 + me);
+          }
+        },
+        w);
+  }
+  go("feeder", [jobs]() -> Task<> {
+    for (int i = 1; i <= 2; ++i) co_await jobs.send(i);
+    jobs.close();
+  });
+  for (int i = 0; i < 2; ++i) {
+    auto r = co_await results.recv();
+    require(r.value != 12, "worker 2 took job 1");
+  }
+}
+
+TEST(Symmetry, workers_that_differ_in_what_they_were_given_are_told_apart) {
+  for (auto* program : {numbered_workers, numbered_by_argument}) {
+    for (const char* spec : {"dfs:0", "dfs:1"}) {
+      AllFailures full =
+          all_failures(program, std::string(spec) + (spec[4] == '0' ? ":full" : ":nocache"));
+      AllFailures merged = all_failures(program, spec);
+      ASSERT_TRUE(full.complete && merged.complete) << spec;
+      EXPECT_FALSE(full.found.empty()) << spec;
+      EXPECT_EQ(merged.found, full.found) << spec;
+    }
+  }
+}
+
+// ---- checkpoints --------------------------------------------------------------------
+
+// fan_out's shape: two workers serve four jobs and promise, at the head of
+// their loop, that nothing carries over from one job to the next. Main
+// returns after three results: a leak on every schedule.
+Task<void> checkpointed_workers() {
+  auto jobs = make_chan<int>();
+  auto results = make_chan<int>();
+  for (int w = 0; w < 2; ++w) {
+    go("worker", [jobs, results]() -> Task<> {
+      for (;;) {
+        checkpoint();
+        auto job = co_await jobs.recv();
+        if (!job.ok) co_return;
+        co_await results.send(job.value * job.value);
+      }
+    });
+  }
+  go("feeder", [jobs]() -> Task<> {
+    for (int i = 1; i <= 3; ++i) co_await jobs.send(i);
+    jobs.close();
+  });
+  for (int i = 0; i < 2; ++i) {
+    auto r = co_await results.recv();
+    require(r.ok, "results closed");
+  }
+}
+
+TEST(Checkpoint, a_kept_promise_prunes_and_meets_the_same_failures) {
+  for (int bound = 0; bound <= 2; ++bound) {
+    std::string spec = "dfs:" + std::to_string(bound);
+    AllFailures full =
+        all_failures(checkpointed_workers, spec + (bound < 2 ? ":full" : ":nocache"));
+    AllFailures ignored = all_failures(checkpointed_workers, spec + ":nocheckpoint");
+    AllFailures kept = all_failures(checkpointed_workers, spec);
+    ASSERT_TRUE(full.complete && ignored.complete && kept.complete) << spec;
+    EXPECT_FALSE(full.found.empty()) << spec;
+    EXPECT_EQ(ignored.found, full.found) << spec;
+    EXPECT_EQ(kept.found, full.found) << spec;
+    EXPECT_LT(kept.schedules, ignored.schedules) << spec;
+  }
+}
+
+// A broken promise: the worker draws a number, then promises that nothing
+// before its checkpoint matters, but the draw does. dfs trusts the promise:
+// after drawing 0 it explores on, after drawing 1 it meets the same state
+// and prunes, so it never sees the assertion fail; :nocheckpoint (and the
+// full search) do. The promise is the user's to keep (chanfuzz::checkpoint).
+Task<void> broken_checkpoint() {
+  auto ch = make_chan<int>();
+  go("worker", [ch]() -> Task<> {
+    std::uint64_t drawn = random(2);
+    checkpoint();  // wrong: `drawn` carries over
+    co_await ch.send(1);
+    co_await ch.send(2);
+    require(drawn == 0, "the worker drew 1");
+  });
+  for (int i = 0; i < 2; ++i) {
+    auto r = co_await ch.recv();
+    require(r.ok, "ch closed");
+  }
+}
+
+TEST(Checkpoint, a_broken_promise_hides_a_failure_that_nocheckpoint_finds) {
+  AllFailures full = all_failures(broken_checkpoint, "dfs:2:full");
+  AllFailures ignored = all_failures(broken_checkpoint, "dfs:2:nocheckpoint");
+  AllFailures trusted = all_failures(broken_checkpoint, "dfs:2");
+  ASSERT_TRUE(full.complete && ignored.complete && trusted.complete);
+  EXPECT_FALSE(full.found.empty());
+  EXPECT_EQ(ignored.found, full.found);
+  EXPECT_TRUE(trusted.found.empty());
+}
+
 }  // namespace

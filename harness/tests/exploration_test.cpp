@@ -203,8 +203,9 @@ std::string spec_error(const std::string& spec) {
 }
 
 TEST(DfsSpec, names_round_trip) {
-  for (const char* spec : {"dfs:0", "dfs:2", "dfs:2:full", "dfs:3:values=4", "dfs:1:full:values=2",
-                           "random+swarm", "pct:3+swarm"}) {
+  for (const char* spec :
+       {"dfs:0", "dfs:2", "dfs:2:full", "dfs:3:values=4", "dfs:1:full:values=2", "dfs:2:nosym",
+        "dfs:2:nocheckpoint", "dfs:2:mem=64", "random+swarm", "pct:3+swarm"}) {
     EXPECT_EQ(make_strategy(spec)->name(), spec);
   }
   EXPECT_EQ(make_strategy("dfs:2:values=4:full")->name(), "dfs:2:full:values=4");
@@ -213,10 +214,11 @@ TEST(DfsSpec, names_round_trip) {
 }
 
 TEST(DfsSpec, bad_specs_are_rejected_in_one_line) {
-  for (const char* spec :
-       {"dfs", "dfs:", "dfs:x", "dfs:-1", "dfs:1001", "dfs:2x", "dfs:2:bogus",
-        "dfs:2:", "dfs:2::full", "dfs:2:values=", "dfs:2:values=0", "dfs:2:values=x", "dfs:2+swarm",
-        "replay+swarm", "+swarm", "dfs:2:full="}) {
+  for (const char* spec : {"dfs",         "dfs:",          "dfs:x",          "dfs:-1",
+                           "dfs:1001",    "dfs:2x",        "dfs:2:bogus",    "dfs:2:",
+                           "dfs:2::full", "dfs:2:values=", "dfs:2:values=0", "dfs:2:values=x",
+                           "dfs:2+swarm", "replay+swarm",  "+swarm",         "dfs:2:full=",
+                           "dfs:2:mem=",  "dfs:2:mem=0",   "dfs:2:mem=x",    "dfs:2:nosym=1"}) {
     std::string error = spec_error(spec);
     EXPECT_FALSE(error.empty()) << spec << " was accepted";
     EXPECT_EQ(error.find('\n'), std::string::npos) << error;

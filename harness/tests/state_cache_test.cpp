@@ -114,6 +114,28 @@ TEST(StateTable, prunes_a_revisit_only_with_at_least_the_same_tasks_asleep) {
   EXPECT_EQ(table.size(), 2u);
 }
 
+TEST(StateTable, prunes_a_revisit_with_no_more_budget_left) {
+  dfs_detail::StateTable table;
+  Hash128 state{11, 12};
+  EXPECT_FALSE(table.visit(state, 0, 1));  // explored with 1 preemption spent
+  EXPECT_TRUE(table.visit(state, 0, 1));
+  EXPECT_TRUE(table.visit(state, 0, 2));   // less budget left: nothing new
+  EXPECT_FALSE(table.visit(state, 0, 0));  // more budget left: explore (and keep it)
+  EXPECT_TRUE(table.visit(state, 0, 1));
+  EXPECT_TRUE(table.visit(state, 0, 0));
+  // Both rules at once: fewer asleep with less budget is still explored.
+  Hash128 other{21, 22};
+  EXPECT_FALSE(table.visit(other, 0b10, 0));
+  EXPECT_FALSE(table.visit(other, 0, 1));
+  EXPECT_TRUE(table.visit(other, 0b110, 1));
+  // Budgets past what a byte holds are compared exactly.
+  Hash128 deep{31, 32};
+  EXPECT_FALSE(table.visit(deep, 0, 300));
+  EXPECT_TRUE(table.visit(deep, 0, 300));
+  EXPECT_FALSE(table.visit(deep, 0, 400));
+  EXPECT_FALSE(table.visit(deep, 0, 254));
+}
+
 TEST(StateTable, stops_learning_when_full_and_never_prunes_what_it_did_not_keep) {
   dfs_detail::StateTable table(std::size_t{1} << 16);
   std::uint64_t states = (std::uint64_t{1} << 16) + 100;
@@ -123,6 +145,108 @@ TEST(StateTable, stops_learning_when_full_and_never_prunes_what_it_did_not_keep)
   for (std::uint64_t i = 1; i <= states; ++i) pruned += table.visit(Hash128{i * 7919, i}, 0);
   EXPECT_EQ(pruned, table.size());
   EXPECT_LT(table.size(), states);
+}
+
+// ---- the state model: tasks named by what they are ---------------------------
+
+using dfs_detail::StateModel;
+constexpr std::uint64_t kClosure = 0x5eed;
+
+// Main (task 1) spawns tasks 2 and 3 from closures `a` and `b`; task 2
+// receives `first` and task 3 `second` (values named by hashes), and each
+// reaches its next scheduling point.
+StateModel two_receivers(std::uint64_t a, std::uint64_t b, std::uint64_t first,
+                         std::uint64_t second) {
+  StateModel model;
+  model.point(1);
+  model.spawned(2, 1, a);
+  model.spawned(3, 1, b);
+  model.observe(2, 1, Hash128{first, 0});
+  model.point(2);
+  model.observe(3, 1, Hash128{second, 0});
+  model.point(3);
+  return model;
+}
+
+TEST(StateModel, tasks_of_equal_closures_are_interchangeable) {
+  // Task 2 got x and task 3 y, or the other way round: one state.
+  EXPECT_EQ(two_receivers(kClosure, kClosure, 10, 20).fingerprint(),
+            two_receivers(kClosure, kClosure, 20, 10).fingerprint());
+  // Both got x: another state.
+  EXPECT_NE(two_receivers(kClosure, kClosure, 10, 20).fingerprint(),
+            two_receivers(kClosure, kClosure, 10, 10).fingerprint());
+  // Different closures (a worker's number captured): not interchangeable.
+  EXPECT_NE(two_receivers(kClosure, kClosure + 1, 10, 20).fingerprint(),
+            two_receivers(kClosure, kClosure + 1, 20, 10).fingerprint());
+  // No closure known (go() given a Task): each starts where its parent was.
+  EXPECT_NE(two_receivers(0, 0, 10, 20).fingerprint(), two_receivers(0, 0, 20, 10).fingerprint());
+}
+
+TEST(StateModel, queues_name_their_waiters_by_state) {
+  // Tasks 2 and 3 of one closure, in different states, wait on one queue:
+  // the order of the two states in it counts, not the ids.
+  auto queued = [](std::uint64_t first, std::uint64_t second, bool swap) {
+    StateModel model = two_receivers(kClosure, kClosure, first, second);
+    model.set_status(2, StateModel::blocked);
+    model.set_status(3, StateModel::blocked);
+    model.enqueue(100, swap ? 3 : 2);
+    model.enqueue(100, swap ? 2 : 3);
+    return model.fingerprint();
+  };
+  EXPECT_EQ(queued(10, 20, false), queued(20, 10, true));  // x's holder first, both ways
+  EXPECT_NE(queued(10, 20, false), queued(10, 20, true));  // y's holder first
+}
+
+TEST(StateModel, interchangeable_tasks_asleep_compare_by_how_many) {
+  // Tasks 2 and 3 in one state, neither queued: whichever of them is
+  // asleep, the canonical mask is the same; both asleep is a superset.
+  StateModel model = two_receivers(kClosure, kClosure, 10, 10);
+  Hash128 current;
+  std::uint64_t two = 0, three = 0, both = 0, none = 0;
+  ASSERT_TRUE(model.canonical(1, {2}, current, two));
+  ASSERT_TRUE(model.canonical(1, {3}, current, three));
+  ASSERT_TRUE(model.canonical(1, {2, 3}, current, both));
+  ASSERT_TRUE(model.canonical(1, {}, current, none));
+  EXPECT_EQ(two, three);
+  EXPECT_NE(two, 0u);
+  EXPECT_EQ(two & ~both, 0u);
+  EXPECT_NE(both, two);
+  EXPECT_EQ(none, 0u);
+  // In different states they are not interchangeable.
+  StateModel apart = two_receivers(kClosure, kClosure, 10, 20);
+  ASSERT_TRUE(apart.canonical(1, {2}, current, two));
+  ASSERT_TRUE(apart.canonical(1, {3}, current, three));
+  EXPECT_NE(two, three);
+}
+
+TEST(StateModel, a_finished_task_keeps_no_history) {
+  StateModel x = two_receivers(kClosure, kClosure + 1, 10, 20);
+  StateModel y = two_receivers(kClosure, kClosure + 1, 30, 20);
+  EXPECT_NE(x.fingerprint(), y.fingerprint());
+  x.set_status(2, StateModel::finished);
+  y.set_status(2, StateModel::finished);
+  EXPECT_EQ(x.fingerprint(), y.fingerprint());
+}
+
+TEST(StateModel, a_checkpoint_forgets_the_history_before_it) {
+  Hash128 site{7, 1};
+  StateModel x = two_receivers(kClosure, kClosure + 1, 10, 20);
+  StateModel y = two_receivers(kClosure, kClosure + 1, 30, 20);
+  x.checkpoint(2, site);
+  y.checkpoint(2, site);
+  EXPECT_EQ(x.fingerprint(), y.fingerprint());
+  // What it receives after the checkpoint counts again.
+  x.observe(2, 1, Hash128{40, 0});
+  x.point(2);
+  y.observe(2, 1, Hash128{50, 0});
+  y.point(2);
+  EXPECT_NE(x.fingerprint(), y.fingerprint());
+  // Another site, or another declared state: another state.
+  StateModel z = two_receivers(kClosure, kClosure + 1, 10, 20);
+  z.checkpoint(2, Hash128{7, 2});
+  StateModel w = two_receivers(kClosure, kClosure + 1, 10, 20);
+  w.checkpoint(2, site);
+  EXPECT_NE(z.fingerprint(), w.fingerprint());
 }
 
 // ---- what the simulator reports without a step ---------------------------
@@ -190,6 +314,42 @@ TEST(ChangedEvents, timers_armed_cancelled_and_fired_are_reported) {
   for (const Changed& change : changes) operations.push_back(change.operation);
   EXPECT_EQ(operations,
             (std::vector<std::string>{"timer", "timer", "timer", "timer", "context cancel"}));
+}
+
+// go() hands the simulator each closure's origin (dfs's symmetry), and
+// checkpoint() reports the state it declares; neither takes a step.
+Task<void> origins_and_a_checkpoint() {
+  auto ch = make_chan<int>();
+  for (int w = 0; w < 2; ++w) go("same", [ch]() -> Task<> { co_await ch.send(1); });
+  go(
+      "numbered", [ch](int n) -> Task<> { co_await ch.send(n); }, 7);
+  go(
+      "numbered", [ch](int n) -> Task<> { co_await ch.send(n); }, 8);
+  go(Task<void>([](Chan<int> c) -> Task<> { co_await c.send(0); }(ch)));
+  int sum = 0;
+  for (int i = 0; i < 5; ++i) sum += (co_await ch.recv()).value;
+  checkpoint(sum);
+}
+
+TEST(SpawnedEvents, closures_name_their_origin_and_checkpoints_their_state) {
+  std::vector<std::uint64_t> origins, checkpoints;
+  SimOptions options;
+  options.seed = 1;
+  options.observer = [&](const SimEvent& event) {
+    if (event.kind == SimEvent::Kind::spawned) origins.push_back(event.object);
+    if (event.kind == SimEvent::Kind::checkpoint) checkpoints.push_back(event.object);
+  };
+  SimExecutor sim(options);
+  RunResult result = sim.run(origins_and_a_checkpoint());
+  ASSERT_EQ(result.outcome, RunOutcome::ok) << result.message;
+  ASSERT_EQ(origins.size(), 6u);  // main, then the five spawned
+  EXPECT_EQ(origins[0], 0u);      // main: a Task, no closure
+  EXPECT_NE(origins[1], 0u);
+  EXPECT_EQ(origins[1], origins[2]);  // one closure, twice
+  EXPECT_NE(origins[3], origins[4]);  // one lambda, different arguments
+  EXPECT_NE(origins[1], origins[3]);
+  EXPECT_EQ(origins[5], 0u);  // go() given a Task
+  EXPECT_EQ(checkpoints, (std::vector<std::uint64_t>{1 + 1 + 7 + 8 + 0}));
 }
 
 }  // namespace

@@ -129,6 +129,15 @@ struct DfsOptions {
   // keyed by the state model where it follows the run (`model`), else by the trace.
   bool cache = true;
   bool model = true;
+  // With model: tasks go() made from equal closures are interchangeable
+  // (symmetry reduction; see detail::SpawnOrigin).
+  bool symmetry = true;
+  // With model: honour chanfuzz::checkpoint() (a task's promise that its
+  // history before it no longer matters).
+  bool checkpoints = true;
+  // The most memory the table of states explored may take, in MiB (it grows
+  // as needed; when full it stops learning and the search goes on, pruning less).
+  std::uint64_t state_memory_mib = 1024;
   std::uint64_t random_values = 0;
 };
 std::unique_ptr<Strategy> make_dfs_strategy(DfsOptions options);
@@ -140,7 +149,8 @@ std::unique_ptr<Strategy> make_swarm_strategy(std::unique_ptr<Strategy> inner);
 // Makes a strategy from its name: "random" or "pct:<depth>" (depth 1-100);
 // "dfs:<P>" (P 0-1000 preemptions) with options ":full" (no reduction),
 // ":nocache" (sleep sets without the state cache), ":nomodel" (the cache
-// keyed on the trace alone) and ":values=<K>"
+// keyed on the trace alone), ":nosym" (no symmetry reduction), ":mem=<MiB>"
+// (the state table's limit, default 1024) and ":values=<K>"
 // (random(n) explores K values); any sampling one followed by
 // "+swarm" ("random+swarm", "pct:3+swarm").
 // ("replay" needs a trace: see ReplayStrategy and check().) Throws
