@@ -104,13 +104,17 @@
 // State caching (state_cache.hpp): at each task node where a segment
 // ends, the strategy fingerprints the state reached and ends the run as
 // redundant when that state was explored before with the same current task,
-// the same preemptions spent and no more tasks asleep (Godefroid's rule for
+// no fewer preemptions spent and no more tasks asleep (Godefroid's rule for
 // sleep sets with state caching: the first visit explored at least what this
 // one would). The fingerprint is a model of the state (each task's history
 // of what its operations returned, the values in each buffer, the queues of
 // waiters) while the model can follow the run, else a hash of the trace's
-// dependency graph. Both rest on the assumption below; `dfs:<P>:nocache`
-// searches without the cache, `dfs:<P>:nomodel` keys it on the trace alone.
+// dependency graph. The model names tasks by their states, so tasks go()
+// made from equal closures are interchangeable (symmetry), and restarts a
+// task's history where it calls chanfuzz::checkpoint() (a promise by the
+// user). Both rest on the assumption below; `dfs:<P>:nocache` searches
+// without the cache, `dfs:<P>:nomodel` keys it on the trace alone,
+// `:nosym` and `:nocheckpoint` switch off symmetry and checkpoints.
 //
 // What it assumes: tasks share memory only through channels, mutexes, wait
 // groups and contexts, as Go's race-free programs do. A plain variable two
@@ -119,7 +123,6 @@
 // object, are invisible to the footprints, and schedules that differ only in
 // them may be pruned. `dfs:<P>:full` explores without reduction.
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
