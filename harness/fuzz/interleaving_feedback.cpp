@@ -121,6 +121,7 @@ void InterleavingFeedback::on_event(const SimEvent& event) {
     case SimEvent::Kind::clock:
     case SimEvent::Kind::changed:
     case SimEvent::Kind::checkpoint:
+    case SimEvent::Kind::resumed:
       break;
   }
 }

@@ -177,6 +177,7 @@ Report search(const Scenario& scenario, const Config& config, Strategy& strategy
   report.redundant_runs = status.redundant;
   report.revisited_runs = status.revisits;
   report.states = status.states;
+  report.trace_keyed = status.trace_keyed;
   report.preemption_bound = status.preemption_bound;
   report.random_limited = status.random_limited;
   report.fraction_done = status.fraction_done;

@@ -239,7 +239,8 @@ std::string Report::json() const {
     out["search"] = {{"complete", search_complete},      {"preemption_bound", preemption_bound},
                      {"schedules", schedules},           {"redundant_runs", redundant_runs},
                      {"revisited_runs", revisited_runs}, {"states", states},
-                     {"random_limited", random_limited}, {"fraction_done", fraction_done}};
+                     {"trace_keyed", trace_keyed},       {"random_limited", random_limited},
+                     {"fraction_done", fraction_done}};
   }
   if (!minimized_from.empty()) {
     out["minimized"] = {{"from_trace", minimized_from},

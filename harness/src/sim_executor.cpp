@@ -170,6 +170,9 @@ void SimExecutor::run_task(TaskRecord* task) {
   task->wait_reason = WaitReason::none;
   task->blocker = nullptr;
   bool resume = true;
+  if (task->pending && options_.observer) {
+    notify(SimEvent::Kind::resumed, task, "", task->blocked_at);
+  }
   if (PendingOp* op = std::exchange(task->pending, nullptr)) resume = op->attempt();
   if (resume) detail::resume_chain(task->resume_handle);
   current_ = nullptr;
@@ -464,6 +467,9 @@ std::string format_event(const SimEvent& event) {
       break;
     case SimEvent::Kind::checkpoint:
       out << "checkpoint " << event.object;
+      break;
+    case SimEvent::Kind::resumed:
+      out << "resumes";
       break;
     case SimEvent::Kind::changed:
       out << "changes";

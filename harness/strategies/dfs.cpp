@@ -48,11 +48,14 @@
 // Independence: two segments are dependent when one writes an object (a
 // channel, mutex or wait group) the other reads or writes. Footprints are
 // observed, not predicted: the strategy watches the run (SimEvent) and
-// describes each operation's objects just before it runs. A send, a receive
-// that takes a value, a lock, a close, WaitGroup.Add/Done, Unlock and
-// TryLock (poll points that name their object) write; a receive from a
-// closed, drained channel, a wait on a zero wait group and the cases a
-// select checks but does not take only read. Which case a select takes
+// describes each operation's objects just before it runs (the operation of
+// a task preempted at it runs later: when no decision chose the task, it
+// was the only one runnable, SimEvent::resumed announces it and it joins
+// the running segment). A send, a receive that takes a value, a lock, a
+// close, WaitGroup.Add/Done, Unlock and TryLock (poll points that name
+// their object) write; a receive from a closed, drained channel, a wait on
+// a zero wait group and the cases a select checks but does not take only
+// read. Which case a select takes
 // follows from the readiness of its cases, which needs their directions:
 // Blocker::describe() does not give them, so the strategy learns them per
 // select site, from the waiter counts the first time a select there blocks
@@ -834,6 +837,7 @@ void DfsStrategy::end_run() {
     status_.schedules = 0;
     status_.redundant = 0;
     status_.revisits = 0;
+    status_.trace_keyed = 0;
     ++restarts_;
     return;
   }
@@ -1388,6 +1392,20 @@ void DfsStrategy::on_event(const SimEvent& event) {
         model_.checkpoint(attributed(event.task), dfs_detail::mix(at, event.object));
       }
       return;
+    case SimEvent::Kind::resumed: {
+      // A task runs the operation it stopped at while others ran first. A
+      // decision that chose it started its segment (and the operation);
+      // without one (it was the only task runnable) the operation runs
+      // inside the current segment, described now, just before it runs.
+      if (!tracking_ || running_.task == event.task) return;
+      settle();
+      TaskOp& op = op_of(event.task);
+      if (!op.subject) return;
+      op.objects = describe(op.subject);
+      op.described = true;
+      announced_ = event.task;
+      return;
+    }
     case SimEvent::Kind::changed: {
       // A Context's cancel closed its done channel, a LockGuard unlocked (no
       // step), or a timer was armed, cancelled or fires.
@@ -1509,6 +1527,7 @@ bool DfsStrategy::seen_before(Node& node, const DecisionPoint& point) {
   // state; kept apart by their first word). The model names tasks by their
   // states (symmetry); the trace by their ids.
   if (model_.poisoned() || !options_.model) {
+    ++status_.trace_keyed;
     std::uint64_t asleep = 0;
     for (const SleepEntry& entry : node.sleep) {
       if (entry.task >= 64) return false;  // not representable: explore (and do not record)

@@ -20,8 +20,9 @@ using Sites = std::set<std::pair<std::string, std::uint32_t>>;
 struct AllFailures {
   std::set<std::pair<RunOutcome, Sites>> found;  // (category, blocked sites) of each failure
   std::uint64_t schedules = 0;                   // complete schedules of the final search
-  std::uint64_t runs = 0;  // every run, cut short or discarded by a restart too
-  bool complete = false;   // the search was exhausted within `cap` runs
+  std::uint64_t runs = 0;         // every run, cut short or discarded by a restart too
+  std::uint64_t trace_keyed = 0;  // state lookups the model could not key (SearchStatus)
+  bool complete = false;          // the search was exhausted within `cap` runs
 };
 
 // The whole search of strategy `spec` over `program`, going on past failing
@@ -56,6 +57,7 @@ inline AllFailures all_failures(Task<void> (*program)(), const std::string& spec
     }
   }
   out.schedules = strategy->search_status()->schedules;
+  out.trace_keyed = strategy->search_status()->trace_keyed;
   return out;
 }
 

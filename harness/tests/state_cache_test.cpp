@@ -11,6 +11,7 @@
 
 #include "../strategies/state_cache.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -350,6 +351,61 @@ TEST(SpawnedEvents, closures_name_their_origin_and_checkpoints_their_state) {
   EXPECT_NE(origins[1], origins[3]);
   EXPECT_EQ(origins[5], 0u);  // go() given a Task
   EXPECT_EQ(checkpoints, (std::vector<std::uint64_t>{1 + 1 + 7 + 8 + 0}));
+}
+
+// A task preempted at its scheduling point runs its operation later; when
+// it is then the only task runnable, no decision announces it, and the
+// simulator says so (SimEvent::resumed), before the operation's effects.
+Task<void> preempted_then_alone() {
+  auto ch = make_chan<int>();
+  go("sender", [ch]() -> Task<> { co_await ch.send(1); });
+  co_await ch.recv();
+}
+
+// Preempts main at its receive, then lets the sender go on (it blocks).
+class PreemptOnce final : public Strategy {
+ public:
+  std::string name() const override { return "preempt-once"; }
+  void begin_run(std::uint64_t) override {}
+  std::uint64_t choose(const DecisionPoint& point) override {
+    ++decisions;
+    if (decisions == 1) return 0;  // the sender, before main's receive
+    return point.runnable.size();  // the current task goes on
+  }
+  int decisions = 0;
+};
+
+TEST(ResumedEvents, a_preempted_task_that_runs_alone_is_announced) {
+  PreemptOnce strategy;
+  std::vector<std::string> seen;
+  SimOptions options;
+  options.strategy = &strategy;
+  options.observer = [&](const SimEvent& event) {
+    std::string line = std::to_string(static_cast<int>(event.kind)) + " " +
+                       std::to_string(event.task) + " " + std::to_string(event.other);
+    seen.push_back(line);
+  };
+  SimExecutor sim(options);
+  RunResult result = sim.run(preempted_then_alone());
+  ASSERT_EQ(result.outcome, RunOutcome::ok) << result.message;
+  EXPECT_EQ(strategy.decisions, 2);  // main's resumption was no decision
+  auto line = [](SimEvent::Kind kind, std::uint64_t task, std::uint64_t other) {
+    return std::to_string(static_cast<int>(kind)) + " " + std::to_string(task) + " " +
+           std::to_string(other);
+  };
+  auto at = [&](const std::string& wanted) {
+    return std::find(seen.begin(), seen.end(), wanted) - seen.begin();
+  };
+  auto preempted = at(line(SimEvent::Kind::preempted, 1, 2));
+  auto blocked = at(line(SimEvent::Kind::blocked, 2, 0));
+  auto resumed = at(line(SimEvent::Kind::resumed, 1, 0));
+  auto woken = at(line(SimEvent::Kind::woken, 2, 1));
+  auto end = static_cast<std::ptrdiff_t>(seen.size());
+  ASSERT_LT(woken, end);
+  EXPECT_LT(preempted, blocked);
+  EXPECT_LT(blocked, resumed);
+  EXPECT_LT(resumed, woken);
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), line(SimEvent::Kind::resumed, 1, 0)), 1);
 }
 
 }  // namespace

@@ -72,6 +72,7 @@ struct Report {
   std::uint64_t redundant_runs = 0;  // runs cut short by the reduction (they repeat schedules)
   std::uint64_t revisited_runs = 0;  // of those, at a state explored before (the state cache)
   std::uint64_t states = 0;          // states the cache remembers
+  std::uint64_t trace_keyed = 0;     // cache lookups the state model could not key (SearchStatus)
   std::uint64_t preemption_bound = 0;
   bool random_limited = false;  // some random(n) explored only some of its values
   double fraction_done = -1;    // estimated share explored, when incomplete (-1: unknown)

@@ -55,6 +55,9 @@ struct SimEvent {
     changed,     // the running code changed `object` with no step: a Context's cancel
                  // closed its done channel, a LockGuard unlocked; object 0 with operation
                  // "timer": a timer was armed, cancelled or fires
+    resumed,     // the task runs again at the scheduling point where another task ran
+                 // first (preempted), or retries a woken wait: its operation runs now,
+                 // whether a decision chose the task or it was the only one runnable
   };
   Kind kind = Kind::operation;
   std::uint64_t step = 0;

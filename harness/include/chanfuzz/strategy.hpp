@@ -57,8 +57,12 @@ struct SearchStatus {
   std::uint64_t redundant = 0;  // runs cut short: equivalent to a schedule already run
   std::uint64_t revisits = 0;   // of those, cut short at a state explored before
   std::uint64_t states = 0;     // states remembered (dfs's state cache)
-  std::uint64_t depth = 0;      // decisions on the path being explored
-  double fraction_done = -1;    // share of the bounded space explored (estimate), -1: unknown
+  // Of the cache's lookups, those keyed by the trace (all of them with
+  // :nomodel): the state model could not follow the run there (a timer, a
+  // mutex, try_send, ...), so symmetry and checkpoints did not apply.
+  std::uint64_t trace_keyed = 0;
+  std::uint64_t depth = 0;    // decisions on the path being explored
+  double fraction_done = -1;  // share of the bounded space explored (estimate), -1: unknown
   std::uint64_t preemption_bound = 0;
   bool reduced = false;             // sleep sets prune equivalent schedules
   std::uint64_t random_values = 0;  // random(n) explores at most this many values (0: all)
