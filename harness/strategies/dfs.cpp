@@ -9,8 +9,8 @@
 // nodes at the bottom that have no untried option left and advances the
 // deepest one that has. When the stack runs empty, every schedule has been
 // run. Memory is the stack (one node per decision of the current path, at
-// most max_steps deep) and what the strategy learned about select sites;
-// nothing is kept per schedule, and nothing recurses.
+// most max_steps deep), the state table (below) and the queues found
+// ordered; nothing else is kept per schedule, and nothing recurses.
 //
 // Every decision is a node: task choices, select cases, timer order,
 // random(n) and the clock option. Preemption bounding (Musuvathi & Qadeer,
@@ -55,14 +55,13 @@
 // close, WaitGroup.Add/Done, Unlock and TryLock (poll points that name
 // their object) write; a receive from a closed, drained channel, a wait on
 // a zero wait group and the cases a select checks but does not take only
-// read. Which case a select takes
-// follows from the readiness of its cases, which needs their directions:
-// Blocker::describe() does not give them, so the strategy learns them per
-// select site, from the waiter counts the first time a select there blocks
-// (until then its cases all count as writes). A segment's footprint is
-// "everything" when it holds an operation whose object the executor does
-// not name (try_send, try_recv; a close of a channel made outside an
-// executor), a clock jump or a timer decision.
+// read. Which case a select takes follows from the readiness of its cases,
+// which needs their directions: each case's description gives it
+// (WaitObject::direction; an operation that did not say would count as
+// writing all its objects, and the state model would give up on the run).
+// A segment's footprint is "everything" when it holds an operation whose
+// object the executor does not name (try_send, try_recv; a close of a
+// channel made outside an executor), a clock jump or a timer decision.
 //
 // Queues of waiters: an operation that blocks reads what decides its
 // readiness and *appends* a waiter to its channel's queue for its
@@ -128,7 +127,6 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <map>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -179,6 +177,9 @@ struct Obj {
 // object made outside any executor (no identity).
 struct Objects {
   std::vector<Obj> objects;
+  // Per object, +1 receive, -1 send, as the operation says (WaitObject::direction)
+  // when it says so for all of them; empty otherwise.
+  std::vector<int> directions;
   bool global = false;
   bool has_unseen = false;
 };
@@ -189,6 +190,11 @@ Objects describe_objects(const Blocker* op) {
   std::vector<WaitObject> described;
   op->describe(described);
   for (const WaitObject& object : described) {
+    if (object.direction == WaitObject::Direction::none) {
+      out.directions.clear();
+    } else if (out.directions.size() == out.objects.size()) {
+      out.directions.push_back(object.direction == WaitObject::Direction::receive ? 1 : -1);
+    }
     Obj obj;
     if (!object.nil) {
       if (object.id == 0) out.global = true;
@@ -396,9 +402,6 @@ struct TaskOp {
   bool finished = false;
 };
 
-// Directions of a select's cases, learned per site: +1 receive, -1 send.
-using SiteKey = std::pair<const char*, std::uint_least32_t>;
-
 class DfsStrategy final : public Strategy {
  public:
   explicit DfsStrategy(DfsOptions options) : options_(options) {
@@ -432,7 +435,6 @@ class DfsStrategy final : public Strategy {
     tracking_ = options_.reduce && nodes_.empty();
     segment_ = Segment{};
     running_ = Running{};
-    learning_ = Running{};
     ops_.clear();
     closed_seen_.clear();
     announced_ = 0;
@@ -529,7 +531,6 @@ class DfsStrategy final : public Strategy {
   std::vector<SleepEntry> finish_segment(const DecisionPoint* point);
   void start_running(std::uint64_t task, Objects before);
   void finish_running(bool blocked);
-  void learn_directions();
   void fold_announcement();
   // An event after an operation: an operation announced without a decision
   // ran, and the running one is over.
@@ -554,10 +555,9 @@ class DfsStrategy final : public Strategy {
   // The directions of a blocked operation's channels (+1 receive, -1 send),
   // or null when not known.
   const std::vector<int>* directions_of(const TaskOp& op) const;
-  // The directions learned at a select site, if they cover every case that
-  // is not nil now (a case nil when the site was learned is not known).
-  const std::vector<int>* known_directions(SourceLocation where,
-                                           const std::vector<Obj>& objects) const;
+  // The directions of a select's cases, as its description gives them (null:
+  // an operation that does not say).
+  static const std::vector<int>* known_directions(const Objects& described);
   static const TaskRecord* find_task(const DecisionPoint& point, std::uint64_t id);
   static std::uint64_t current_task_id();
   // The objects of a task's next operation: described now when `fresh`,
@@ -628,8 +628,7 @@ class DfsStrategy final : public Strategy {
 
   DfsOptions options_;
   std::vector<Node> nodes_;
-  std::size_t track_from_ = kNone;                  // the first node whose segment this run records
-  std::map<SiteKey, std::vector<int>> directions_;  // learned select case directions
+  std::size_t track_from_ = kNone;  // the first node whose segment this run records
   // Queues whose order the search keeps: (where the channel was made, part).
   // Two tasks queueing waiters on the same channel in the same direction
   // commute unless a waiter is later taken from that queue while two or more
@@ -655,8 +654,7 @@ class DfsStrategy final : public Strategy {
   std::string divergence_;
   Segment segment_;
   Running running_;
-  Running learning_;         // a select that just blocked, its directions unknown
-  std::vector<TaskOp> ops_;  // by task id
+  std::vector<TaskOp> ops_;                                  // by task id
   std::vector<std::pair<std::uint64_t, bool>> closed_seen_;  // channel -> closed, as last described
   std::uint64_t announced_ = 0;              // a task whose scheduling point was not decided on yet
   dfs_detail::TraceHash trace_hash_;         // the run's trace so far (when hash_live_)
@@ -692,7 +690,6 @@ std::uint64_t DfsStrategy::choose(const DecisionPoint& point) {
       last_op_ = LastOp{};
       awaiting_ = 0;
     }
-    learn_directions();
     start_segment(position_, point);
   } else if (tracking_) {
     in_segment(node.kind, point.options, node.chosen);
@@ -705,7 +702,6 @@ std::uint64_t DfsStrategy::choose(const DecisionPoint& point) {
 // A decision inside the segment being recorded (not one that ends it), and
 // the option taken.
 void DfsStrategy::in_segment(DecisionKind kind, std::uint64_t options, std::uint64_t value) {
-  learn_directions();
   switch (kind) {
     case DecisionKind::select_case:
       fold_announcement();  // a select announced by a task that was alone runs now
@@ -778,7 +774,6 @@ std::uint64_t DfsStrategy::new_node(const DecisionPoint& point) {
     if (tracking_ && node.passes) {
       in_segment(DecisionKind::task, point.options, 0);
     } else if (tracking_) {
-      learn_directions();
       finish_running(false);
       announced_ = 0;  // the current task's operation: the next segment's, not this one's
       node.sleep = finish_segment(&point);
@@ -1044,7 +1039,7 @@ void DfsStrategy::finish_running(bool blocked) {
     footprint.read(objects.front().key);
     model_op(run, blocked, nullptr, kNone);
   } else if (operation == "select") {
-    const std::vector<int>* known = known_directions(run.where, objects);
+    const std::vector<int>* known = known_directions(run.before);
     if (!known) {
       write_all();
       model_op(run, blocked, nullptr, kNone);
@@ -1082,57 +1077,10 @@ void DfsStrategy::finish_running(bool blocked) {
   bool unseen =
       std::any_of(objects.begin(), objects.end(), [](const Obj& obj) { return obj.unseen; });
   if (run.before.global || unseen) record_global(attributed(run.task));
-  if (blocked && operation == "select" && !known_directions(run.where, objects)) {
-    learning_ = std::move(run);  // its waiters show the directions (after the lock is released)
-  }
 }
 
-// A select that blocked has a waiter in every case: a receive case added a
-// receiver to its channel, a send case a sender. Called at the first event
-// after the block, when its channels are unlocked again.
-void DfsStrategy::learn_directions() {
-  if (learning_.task == 0) return;
-  Running run = std::move(learning_);
-  learning_ = Running{};
-  const TaskOp& op = op_of(run.task);
-  if (!op.subject) return;
-  Objects after = describe(op.subject);
-  const std::vector<Obj>& before = run.before.objects;
-  if (after.objects.size() != before.size()) return;
-  std::vector<int> direction(before.size(), 0);
-  for (std::size_t i = 0; i < before.size(); ++i) {
-    if (before[i].key == 0) continue;  // nil: no waiter shows its direction (0: not known)
-    for (std::size_t j = 0; j < before.size(); ++j) {
-      if (j != i && before[j].key == before[i].key) return;  // a channel twice: ambiguous
-    }
-    const Obj& a = before[i];
-    const Obj& b = after.objects[i];
-    if (b.receivers == a.receivers + 1 && b.senders == a.senders) {
-      direction[i] = 1;
-    } else if (b.senders == a.senders + 1 && b.receivers == a.receivers) {
-      direction[i] = -1;
-    } else {
-      return;  // something else changed meanwhile: learn another time
-    }
-  }
-  // Cases that were nil before keep what an earlier block there showed.
-  std::vector<int>& stored = directions_[SiteKey(run.where.file, run.where.line)];
-  if (stored.size() == direction.size()) {
-    for (std::size_t i = 0; i < direction.size(); ++i) {
-      if (direction[i] == 0) direction[i] = stored[i];
-    }
-  }
-  stored = std::move(direction);
-}
-
-const std::vector<int>* DfsStrategy::known_directions(SourceLocation where,
-                                                      const std::vector<Obj>& objects) const {
-  auto known = directions_.find(SiteKey(where.file, where.line));
-  if (known == directions_.end() || known->second.size() != objects.size()) return nullptr;
-  for (std::size_t i = 0; i < objects.size(); ++i) {
-    if (objects[i].key != 0 && known->second[i] == 0) return nullptr;  // nil when learned
-  }
-  return &known->second;
+const std::vector<int>* DfsStrategy::known_directions(const Objects& described) {
+  return described.directions.empty() ? nullptr : &described.directions;
 }
 
 // ---- what tasks do (SimEvent) ----
@@ -1202,7 +1150,7 @@ const std::vector<int>* DfsStrategy::directions_of(const TaskOp& op) const {
   if (op.objects.objects.size() == 1 && operation == "chan receive") return &kReceive;
   if (op.objects.objects.size() == 1 && operation == "chan send") return &kSend;
   if (operation != "select") return nullptr;
-  return known_directions(op.where, op.objects.objects);
+  return known_directions(op.objects);
 }
 
 bool DfsStrategy::queue_ordered(const Obj& obj, std::uint64_t part) const {
@@ -1239,7 +1187,6 @@ void DfsStrategy::fold_announcement() {
 }
 
 void DfsStrategy::on_event(const SimEvent& event) {
-  if (tracking_) learn_directions();
   if (event.task != 0 && event.kind != SimEvent::Kind::spawned) op_of(event.task).ran = true;
   switch (event.kind) {
     case SimEvent::Kind::operation: {

@@ -389,14 +389,15 @@ TEST(StateCache, the_state_model_merges_rendezvous_arrival_orders) {
   expect_same_failures(pairs_hand_over, false);
 }
 
-// ---- select sites learned with a nil case --------------------------------------
+// ---- a select with a nil case ------------------------------------------------------
 
-// tee's shape: a select whose send case is nil the first time it blocks,
-// so the site's directions cannot be learned for that case then; later the
-// case is armed and sends to a reader that may or may not wait. (A nil
-// case used to be learned as a receive, which predicts the armed send's
-// readiness wrong; this program does not lose a failure to that old rule,
-// it checks the shape against the full search.)
+// tee's shape: a select whose send case is nil the first time it blocks;
+// later the case is armed and sends to a reader that may or may not wait.
+// (dfs once learned a select site's case directions from the waiter counts
+// when it first blocked, and a nil case shows none; a nil case learned as a
+// receive predicted the armed send's readiness wrong. Each case's
+// description now says its direction, nil or not; the program checks the
+// shape against the full search.)
 Task<void> nil_case_armed_later() {
   auto ch = make_chan<int>();
   auto tick = make_chan<int>();
@@ -415,7 +416,7 @@ Task<void> nil_case_armed_later() {
   co_await tick.send(0);
 }
 
-TEST(SelectDirections, a_case_nil_when_learned_meets_the_full_search_failures) {
+TEST(SelectDirections, a_nil_case_armed_later_meets_the_full_search_failures) {
   AllFailures found = all_failures(nil_case_armed_later, "dfs:1");
   ASSERT_TRUE(found.complete);
   EXPECT_GE(found.found.size(), 2u);  // the reader's assertion, and tee left waiting
@@ -531,22 +532,26 @@ TEST(Symmetry, workers_that_differ_in_what_they_were_given_are_told_apart) {
 }
 
 // A fan-out whose closer waits on a WaitGroup: when the closer blocks, the
-// task left to run is often a worker that was preempted at its send, and it
-// runs on with no decision. Its operation must still be seen (described
+// task left to run is often a worker that was preempted at its select, and
+// it runs on with no decision. Its operation must still be seen (described
 // just before it runs: SimEvent::resumed), or the state model loses the
-// run there and keys the rest by the trace, without symmetry. main fails
-// when job 2's result comes first.
+// run there and keys the rest by the trace, without symmetry. The select's
+// case directions come with its description from the first run on (when
+// dfs learned them only as a select first blocked, the runs before lost
+// the model too). main fails when job 2's result comes first.
 Task<void> fan_out_with_closer() {
   auto jobs = make_chan<int>();
   auto results = make_chan<int>();
+  auto done = make_chan<Unit>();
   WaitGroup wg;
   for (int w = 0; w < 3; ++w) {
     wg.add(1);
-    go("worker", [jobs, results, wg]() -> Task<> {
+    go("worker", [jobs, results, done, wg]() -> Task<> {
       for (;;) {
         auto job = co_await jobs.recv();
         if (!job.ok) break;
-        co_await results.send(job.value);
+        auto sent = co_await select(results.send(job.value), done.recv());
+        if (sent.index() == 1) break;
       }
       wg.done();
     });
@@ -563,9 +568,10 @@ Task<void> fan_out_with_closer() {
   require(first.value != 2, "job 2's result came first");
   while ((co_await results.recv()).ok) {
   }
+  done.close();
 }
 
-TEST(Symmetry, a_preempted_worker_that_runs_alone_stays_in_the_model) {
+TEST(Symmetry, the_model_follows_every_run_of_a_fan_out) {
   for (int bound = 0; bound <= 1; ++bound) {
     std::string spec = "dfs:" + std::to_string(bound);
     // Past bound 0 the full search is too big; the search without symmetry

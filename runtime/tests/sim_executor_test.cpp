@@ -256,6 +256,34 @@ TEST(SimExecutor, outcome_leak_lists_the_blocked_tasks_with_their_wait_state) {
   }
 }
 
+// What a blocked task waits on says, per channel, whether it waits to send
+// or to receive there (a systematic strategy needs it for select cases).
+TEST(SimExecutor, blocked_tasks_name_the_direction_of_each_channel) {
+  RunResult result = run_once(
+      []() -> Task<> {
+        auto a = make_chan<int>();
+        auto b = make_chan<int>();
+        Chan<int> nil;
+        go("sender", [a]() -> Task<> { co_await a.send(1); });
+        go("receiver", [b]() -> Task<> { (void)co_await b.recv(); });
+        go("selector",
+           [a, b, nil]() -> Task<> { (void)co_await select(b.recv(), a.send(2), nil.send(3)); });
+        co_await yield();
+      },
+      1);
+  ASSERT_EQ(result.outcome, RunOutcome::leak) << testing::describe(result);
+  using Direction = WaitObject::Direction;
+  std::vector<std::vector<Direction>> directions;
+  for (const TaskInfo& task : result.tasks) {
+    directions.emplace_back();
+    for (const WaitObject& object : task.waiting_on) directions.back().push_back(object.direction);
+  }
+  EXPECT_EQ(directions, (std::vector<std::vector<Direction>>{
+                            {Direction::send},
+                            {Direction::receive},
+                            {Direction::receive, Direction::send, Direction::send}}));
+}
+
 TEST(SimExecutor, outcome_deadlock_when_main_is_blocked_with_everyone_else) {
   for (std::uint64_t seed = 1; seed <= seed_count(); ++seed) {
     RunResult result = run_once(

@@ -532,11 +532,15 @@ WaitObject describe_nil_channel(const std::type_info& element);
 
 template <class T>
 WaitObject RecvOp<T>::describe_channel() const {
-  return channel_ ? channel_->describe() : detail::describe_nil_channel(typeid(T));
+  WaitObject out = channel_ ? channel_->describe() : detail::describe_nil_channel(typeid(T));
+  out.direction = WaitObject::Direction::receive;
+  return out;
 }
 template <class T>
 WaitObject SendOp<T>::describe_channel() const {
-  return channel_ ? channel_->describe() : detail::describe_nil_channel(typeid(T));
+  WaitObject out = channel_ ? channel_->describe() : detail::describe_nil_channel(typeid(T));
+  out.direction = WaitObject::Direction::send;
+  return out;
 }
 
 }  // namespace chanfuzz

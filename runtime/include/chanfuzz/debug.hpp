@@ -34,6 +34,10 @@ struct WaitObject {
   std::size_t senders = 0;    // channels: tasks waiting to send
   std::size_t receivers = 0;  // channels: tasks waiting to receive; mutex, wait group: waiters
   SourceLocation created_at;
+  // Channels described by an operation (a send, a receive, a select's case):
+  // which of the two it does there. none: described otherwise (Chan::describe).
+  enum class Direction : std::uint8_t { none, receive, send };
+  Direction direction = Direction::none;
 
   // "chan int (cap 0, len 0, 1 sender, 0 receivers waiting)"
   std::string describe() const;
