@@ -193,6 +193,10 @@ nlohmann::json tasks_json_value(const std::vector<TaskInfo>& tasks) {
                          {"receivers", object.receivers},
                          {"created_at", location_json(object.created_at)},
                          {"description", object.describe()}});
+      if (object.direction != WaitObject::Direction::none) {
+        waiting.back()["direction"] =
+            object.direction == WaitObject::Direction::send ? "send" : "receive";
+      }
     }
     tasks_json.push_back({{"id", task.id},
                           {"name", task.name},

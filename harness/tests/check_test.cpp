@@ -155,6 +155,7 @@ TEST(Check, report_json_carries_the_same_facts) {
   EXPECT_EQ(json["tasks"][0]["name"], "stuck");
   EXPECT_EQ(json["tasks"][0]["waiting_on"][0]["kind"], "channel");
   EXPECT_EQ(json["tasks"][0]["waiting_on"][0]["senders"], 1);
+  EXPECT_EQ(json["tasks"][0]["waiting_on"][0]["direction"], "send");
   EXPECT_EQ(json["tasks"][0]["created_at"]["function"], "leaks");
 }
 

@@ -165,7 +165,15 @@ void write_task(std::ostream& out, const TaskInfo& task) {
   } else if (task.state == "runnable") {
     out << "  (not started)\n";
   }
-  for (const auto& object : task.waiting_on) out << "    " << object.describe() << "\n";
+  for (const auto& object : task.waiting_on) {
+    out << "    ";
+    // A select waits on several channels, some to send, some to receive:
+    // say which (a plain send or receive says it in the state already).
+    if (task.state == "select" && object.direction != WaitObject::Direction::none) {
+      out << (object.direction == WaitObject::Direction::send ? "send on " : "receive from ");
+    }
+    out << object.describe() << "\n";
+  }
   if (task.created_at.known()) {
     out << "created by " << function_name(task.created_at);
     if (task.parent_id != 0) out << " in task " << task.parent_id;

@@ -164,7 +164,7 @@ std::vector<BlockingCase> blocking_cases() {
          });
          co_return;
        },
-       {"chan int #", "chan Unit #", "cap 2, len 2"}},
+       {"receive from chan int #", "send on chan Unit #", "cap 2, len 2"}},
       {"select",  // only nil cases and no default: blocks forever, as in Go
        []() -> Task<> {
          go([]() -> Task<> {
@@ -174,7 +174,7 @@ std::vector<BlockingCase> blocking_cases() {
          });
          co_return;
        },
-       {"nil chan int"}},
+       {"receive from nil chan int", "send on nil chan int"}},
       // "select (no cases)" is not covered: `co_await select()` does not
       // compile (SelectResult<> holds a std::variant<>, which is ill-formed).
       {"sync.Mutex.Lock",
