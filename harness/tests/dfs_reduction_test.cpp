@@ -425,6 +425,22 @@ TEST(SelectDirections, a_nil_case_armed_later_meets_the_full_search_failures) {
 
 // ---- symmetry ---------------------------------------------------------------------
 
+// Symmetry keeps the failures: the search with it (`merged`) and without it
+// (`apart`) meet those of `reference` (the full search, or one that stands
+// in for it), all three complete, and `merged` runs fewer than 1/`factor`
+// of `apart`'s schedules.
+void expect_symmetry_keeps_failures(const AllFailures& reference, const AllFailures& apart,
+                                    const AllFailures& merged, const std::string& spec,
+                                    std::uint64_t factor) {
+  ASSERT_TRUE(reference.complete && apart.complete && merged.complete) << spec;
+  EXPECT_FALSE(reference.found.empty()) << spec;
+  EXPECT_EQ(apart.found, reference.found) << spec;
+  EXPECT_EQ(merged.found, reference.found) << spec;
+  EXPECT_LT(merged.schedules * factor, apart.schedules)
+      << spec << ": " << merged.schedules << " schedules with symmetry, " << apart.schedules
+      << " without";
+}
+
 // Three workers made by one go() from equal closures take three jobs from
 // one channel; main takes two results and returns, leaving a worker (and
 // maybe the feeder) blocked: a leak on every schedule. Which worker took
@@ -456,13 +472,7 @@ TEST(Symmetry, interchangeable_workers_meet_the_same_failures_in_fewer_schedules
     AllFailures full = all_failures(identical_workers, spec + (bound == 0 ? ":full" : ":nocache"));
     AllFailures apart = all_failures(identical_workers, spec + ":nosym");
     AllFailures merged = all_failures(identical_workers, spec);
-    ASSERT_TRUE(full.complete && apart.complete && merged.complete) << spec;
-    EXPECT_FALSE(full.found.empty()) << spec;
-    EXPECT_EQ(apart.found, full.found) << spec;
-    EXPECT_EQ(merged.found, full.found) << spec;
-    EXPECT_LT(merged.schedules * 2, apart.schedules)
-        << spec << ": " << merged.schedules << " schedules with symmetry, " << apart.schedules
-        << " without";
+    ASSERT_NO_FATAL_FAILURE(expect_symmetry_keeps_failures(full, apart, merged, spec, 2));
   }
 }
 
@@ -579,16 +589,10 @@ TEST(Symmetry, the_model_follows_every_run_of_a_fan_out) {
     AllFailures apart = all_failures(fan_out_with_closer, spec + ":nosym");
     AllFailures merged = all_failures(fan_out_with_closer, spec);
     AllFailures full = bound == 0 ? all_failures(fan_out_with_closer, spec + ":full") : apart;
-    ASSERT_TRUE(full.complete && apart.complete && merged.complete) << spec;
-    EXPECT_FALSE(full.found.empty()) << spec;
-    EXPECT_EQ(apart.found, full.found) << spec;
-    EXPECT_EQ(merged.found, full.found) << spec;
+    ASSERT_NO_FATAL_FAILURE(expect_symmetry_keeps_failures(full, apart, merged, spec, 3));
     // Channels and a wait group only: the model follows every run.
     EXPECT_EQ(merged.trace_keyed, 0u) << spec;
     EXPECT_EQ(apart.trace_keyed, 0u) << spec;
-    EXPECT_LT(merged.schedules * 3, apart.schedules)
-        << spec << ": " << merged.schedules << " schedules with symmetry, " << apart.schedules
-        << " without";
   }
 }
 
